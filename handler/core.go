@@ -34,8 +34,15 @@ func (h *Handler) getResponse(r *manouche.Request) (*manouche.Response, error) {
 		}
 	}
 	if resp == nil {
-		resp, err = callView(view, r)
+		wrapped := view
+		for _, w := range h.wrappers {
+			wrapped = w(r, wrapped)
+		}
+		resp, err = callView(wrapped, r)
 		if err != nil {
+			// A response returned with an error is not the answer, but
+			// it may hold files: it is closed with the discarded ones.
+			r.KeepResponse(resp)
 			if resp, err = h.processException(r, err); err != nil {
 				return nil, err
 			}

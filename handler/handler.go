@@ -29,6 +29,12 @@ type Config struct {
 	// available from Handler.Signals. Pass your own to connect receivers
 	// (the db package's, for one) before the handler is built.
 	Signals *signals.Lifecycle
+	// ViewWrappers wrap the resolved view just before it is called, after
+	// the process_view hooks, in order (the last one outermost): Django's
+	// make_view_atomic. db.Manager.MakeViewAtomic is the one that gives
+	// ATOMIC_REQUESTS. A wrapper returns view itself when it has nothing to
+	// add, and is called on every request, so it must be cheap.
+	ViewWrappers []func(r *manouche.Request, view manouche.View) manouche.View
 }
 
 // Handler is Django's BaseHandler as an http.Handler: built once, it runs
@@ -44,6 +50,7 @@ type Handler struct {
 	sig      *signals.Lifecycle
 
 	chain     middleware.Handler
+	wrappers  []func(*manouche.Request, manouche.View) manouche.View
 	view      []middleware.ViewProcessor
 	exception []middleware.ExceptionProcessor
 	template  []middleware.TemplateResponseProcessor
@@ -63,6 +70,12 @@ func New(cfg Config) (*Handler, error) {
 		sig:      cfg.Signals,
 		names:    map[any]string{},
 	}
+	for i, w := range cfg.ViewWrappers {
+		if w == nil {
+			return nil, manouche.Improperlyf("handler: Config.ViewWrappers[%d] is nil.", i)
+		}
+	}
+	h.wrappers = cfg.ViewWrappers
 	if h.log == nil {
 		h.log = slog.Default()
 	}

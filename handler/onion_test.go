@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -516,3 +517,73 @@ func TestPerRequestURLConf(t *testing.T) {
 }
 
 var _ = http.StatusOK
+
+// wrapper is a view wrapper that traces around the view (what
+// db.Manager.MakeViewAtomic does with a transaction).
+func wrapper(name string, tr *trace) func(*manouche.Request, manouche.View) manouche.View {
+	return func(_ *manouche.Request, view manouche.View) manouche.View {
+		return func(r *manouche.Request) (*manouche.Response, error) {
+			tr.Add(name + "(")
+			resp, err := view(r)
+			tr.Add(")" + name)
+			return resp, err
+		}
+	}
+}
+
+func TestViewWrappers(t *testing.T) {
+	// Django's make_view_atomic: after process_view, around the view
+	// alone; the last wrapper outermost; process_exception sees the error
+	// once the wrappers have unwound.
+	for _, tc := range []struct {
+		name string
+		view manouche.View
+		code int
+		want string
+	}{
+		{"ok", func(*manouche.Request) (*manouche.Response, error) { return response.Text("ok"), nil }, 200,
+			"A>,P.view,W2(,W1(,)W1,)W2,<A"},
+		{"error", func(*manouche.Request) (*manouche.Response, error) { return nil, errors.New("x") }, 500,
+			"A>,P.view,W2(,W1(,)W1,)W2,E.exception,<A"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := &trace{}
+			h := build(t, handler.Config{
+				Middleware: []middleware.Factory{
+					layer("A", tr),
+					middleware.Hooks(&viewHook{name: "P", tr: tr}),
+					middleware.Hooks(&excHook{name: "E", tr: tr}),
+				},
+				ViewWrappers: []func(*manouche.Request, manouche.View) manouche.View{wrapper("W1", tr), wrapper("W2", tr)},
+				Logger:       slog.New(slog.DiscardHandler),
+			}, urls.Path("", tc.view))
+			if rec := do(h, "GET", "/"); rec.Code != tc.code {
+				t.Fatalf("status %d, want %d", rec.Code, tc.code)
+			}
+			if got := tr.String(); got != tc.want {
+				t.Errorf("trace %s, want %s", got, tc.want)
+			}
+		})
+	}
+	if _, err := handler.New(handler.Config{URLConf: confWith(t, nil), ViewWrappers: []func(*manouche.Request, manouche.View) manouche.View{nil}}); err == nil ||
+		!strings.Contains(err.Error(), "ViewWrappers[0] is nil") {
+		t.Errorf("a nil wrapper: %v", err)
+	}
+}
+
+func TestResponseReturnedWithErrorIsClosed(t *testing.T) {
+	// A view (or a wrapper whose commit failed) may return a response
+	// with its error: the error wins, the response's closers still run.
+	cc := &countCloser{}
+	h := build(t, handler.Config{Logger: slog.New(slog.DiscardHandler)}, urls.Path("", func(*manouche.Request) (*manouche.Response, error) {
+		resp := response.Text("lost")
+		resp.AddCloser(cc)
+		return resp, errors.New("failed after building a response")
+	}))
+	if rec := do(h, "GET", "/"); rec.Code != 500 {
+		t.Fatalf("status %d, want 500", rec.Code)
+	}
+	if n := cc.N.Load(); n != 1 {
+		t.Errorf("closed %d times, want 1", n)
+	}
+}
