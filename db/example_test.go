@@ -51,10 +51,10 @@ func ExampleParseURL_sqlite() {
 	//   driver /var/app.db?_foreign_keys=1
 	// sqlite://:memory:
 	//   DSN file:memdb?mode=memory&cache=shared, in memory: true
-	//   driver file:memdb?mode=memory&cache=shared&_foreign_keys=1
+	//   driver file:/memdb?vfs=memdb&_foreign_keys=1
 	// sqlite:///:memory:?name=test1&busy_timeout=1000
 	//   DSN file:test1?mode=memory&cache=shared, in memory: true
-	//   driver file:test1?mode=memory&cache=shared&_busy_timeout=1000&_foreign_keys=1
+	//   driver file:/test1?vfs=memdb&_busy_timeout=1000&_foreign_keys=1
 }
 
 func ExampleDatabases_Validate() {

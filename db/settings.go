@@ -207,6 +207,8 @@ func checkSQLiteDSN(dsn string) string {
 	}
 	shared := queryGet(query, "cache") == "shared"
 	switch {
+	case queryGet(query, "vfs") == "memdb" && !strings.HasPrefix(name, "file:/"):
+		return `DSN names a memdb database without a leading "/": each connection would get its own empty database; use "file:/<name>?vfs=memdb" (or "file:<name>?mode=memory&cache=shared").`
 	case name == "file::memory:" && shared:
 		return `DSN "file::memory:?cache=shared" is one in-memory database for the whole process: name it, "file:<name>?mode=memory&cache=shared", so that two handlers do not share data.`
 	case (name == "file::memory:" || queryGet(query, "mode") == "memory") && !shared:
@@ -216,7 +218,8 @@ func checkSQLiteDSN(dsn string) string {
 }
 
 // InMemory reports whether d is an in-memory SQLite database (its DSN is a
-// "file:" URI with mode=memory). The connection manager keeps one
+// "file:" URI with mode=memory, or SQLite's memdb VFS, vfs=memdb). The
+// connection manager keeps one
 // connection to such a database open for its whole life, whatever
 // ConnMaxAge says, because the data disappears when the last connection
 // closes; ConnMaxAge still applies to the other connections.
@@ -225,7 +228,7 @@ func (d Database) InMemory() bool {
 		return false
 	}
 	name, query, _ := strings.Cut(d.DSN, "?")
-	return strings.HasPrefix(name, "file:") && queryGet(query, "mode") == "memory"
+	return strings.HasPrefix(name, "file:") && (queryGet(query, "mode") == "memory" || queryGet(query, "vfs") == "memdb")
 }
 
 // MaxConns returns the bound on open connections: MaxOpenConns, or
@@ -254,6 +257,15 @@ func (d Database) MaxConns() int {
 // parameter and its aliases ("_timeout", "_journal", "_fk", "_sync") in
 // DSN. Like Django, foreign keys are on unless Options or DSN turn them
 // off: "_foreign_keys=1" is added when neither sets them.
+//
+// An in-memory database written "file:<name>?mode=memory&cache=shared"
+// is given to the driver as "file:/<name>?vfs=memdb": the same named
+// in-memory database, shared by the connections of the process, but
+// through SQLite's memdb VFS, whose locks are the database-wide ones of a
+// file database. Shared-cache mode locks tables instead, and a connection
+// that meets another's table lock fails at once ("database table is
+// locked") where a busy timeout would have waited, so concurrent requests
+// writing in transactions would fail.
 func (d Database) DriverDSN() (string, error) {
 	if err := d.Validate(); err != nil {
 		return "", err
@@ -279,6 +291,15 @@ func (d Database) DriverDSN() (string, error) {
 	}
 	var set [][2]string
 	var remove []string
+	dsn := d.DSN
+	if name, query, _ := strings.Cut(dsn, "?"); d.InMemory() && queryGet(query, "mode") == "memory" {
+		if !strings.HasPrefix(name, "file:/") {
+			name = "file:/" + strings.TrimPrefix(name, "file:")
+		}
+		dsn = name + "?" + query
+		remove = append(remove, "mode", "cache")
+		set = append(set, [2]string{"vfs", "memdb"})
+	}
 	for _, k := range keys {
 		opt := sqliteOptions[k]
 		v, _ := opt.value(d.Options[k])
@@ -293,7 +314,7 @@ func (d Database) DriverDSN() (string, error) {
 			set = append(set, [2]string{"_foreign_keys", "1"})
 		}
 	}
-	return setQuery(d.DSN, set, remove), nil
+	return setQuery(dsn, set, remove), nil
 }
 
 func isPostgresURL(dsn string) bool {

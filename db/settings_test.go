@@ -75,6 +75,8 @@ func TestValidate(t *testing.T) {
 		{"sqlite process-wide memory", Databases{"default": {Engine: SQLite, DSN: "file::memory:?cache=shared"}}, `is one in-memory database for the whole process`},
 		{"sqlite memory not shared", Databases{"default": {Engine: SQLite, DSN: "file:x?mode=memory"}}, `without "cache=shared"`},
 		{"sqlite named memory", Databases{"default": {Engine: SQLite, DSN: "file:x?mode=memory&cache=shared"}}, ""},
+		{"sqlite memdb", Databases{"default": {Engine: SQLite, DSN: "file:/x?vfs=memdb"}}, ""},
+		{"sqlite memdb without slash", Databases{"default": {Engine: SQLite, DSN: "file:x?vfs=memdb"}}, `without a leading "/"`},
 		{"sqlite memory forever not needed", Databases{"default": {Engine: SQLite, DSN: "file:x?mode=memory&cache=shared", ConnMaxAge: 0}}, ""},
 		{"sqlite file URI", Databases{"default": {Engine: SQLite, DSN: "file:app.db?mode=ro"}}, ""},
 		{"sqlite bad query", Databases{"default": {Engine: SQLite, DSN: "app.db?a=%zz"}}, "DSN has an invalid query string"},
@@ -108,6 +110,7 @@ func TestInMemoryAndMaxConns(t *testing.T) {
 		max      int
 	}{
 		{Database{Engine: SQLite, DSN: "file:m?mode=memory&cache=shared"}, true, DefaultMaxOpenConns},
+		{Database{Engine: SQLite, DSN: "file:/m?vfs=memdb"}, true, DefaultMaxOpenConns},
 		{Database{Engine: SQLite, DSN: "file:m?cache=shared&mode=MEMORY", MaxOpenConns: 3}, true, 3},
 		{Database{Engine: SQLite, DSN: "app.db"}, false, DefaultMaxOpenConns},
 		{Database{Engine: SQLite, DSN: "memory.db?mode=memory"}, false, DefaultMaxOpenConns}, // go-sqlite3 ignores mode on a file name
@@ -144,7 +147,9 @@ func TestDriverDSN(t *testing.T) {
 		{"sqlite options replace aliases", Database{Engine: SQLite, DSN: "file:app.db?mode=rwc&_timeout=9&_fk=0&_journal=DELETE", Options: map[string]string{"busy_timeout": "100", "journal_mode": "wal"}},
 			"file:app.db?mode=rwc&_fk=0&_busy_timeout=100&_journal_mode=WAL"},
 		{"sqlite DSN turns fk off", Database{Engine: SQLite, DSN: "app.db?_foreign_keys=false"}, "app.db?_foreign_keys=false"},
-		{"sqlite memory", Database{Engine: SQLite, DSN: "file:m?mode=memory&cache=shared"}, "file:m?mode=memory&cache=shared&_foreign_keys=1"},
+		{"sqlite memory", Database{Engine: SQLite, DSN: "file:m?mode=memory&cache=shared"}, "file:/m?vfs=memdb&_foreign_keys=1"},
+		{"sqlite memory with options", Database{Engine: SQLite, DSN: "file:m?cache=shared&mode=memory&_busy_timeout=10", Options: map[string]string{"synchronous": "off"}}, "file:/m?_busy_timeout=10&vfs=memdb&_synchronous=OFF&_foreign_keys=1"},
+		{"sqlite memdb", Database{Engine: SQLite, DSN: "file:/m?vfs=memdb"}, "file:/m?vfs=memdb&_foreign_keys=1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
