@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/mattn/go-sqlite3"
@@ -14,15 +16,15 @@ import (
 )
 
 // Conn is one scope's connection to one database, from Manager.Conn. Its
-// methods have sqlx's semantics; each checks first that ctx carries the
-// scope the Conn belongs to (ErrWrongScope: another request's context, or
-// a goroutine's Background one; ErrNoScope: a context without a scope)
-// and that the scope is not finished (ErrScopeFinished). A database error
-// other than a data or integrity error marks the connection broken: it is
-// probed at the end of the scope and closed if dead.
-//
-// Errors that surface only while iterating the *sqlx.Rows of QueryxContext
-// are not recorded.
+// query methods have sqlx's semantics; each checks first that ctx carries
+// the scope the Conn belongs to (ErrWrongScope: another request's context,
+// or a goroutine's Background one; ErrNoScope: a context without a scope)
+// and that the scope is not finished (ErrScopeFinished), and inside an
+// atomic block that no earlier query of the block failed
+// (ErrBrokenTransaction). A database error other than a data or integrity
+// error marks the connection broken: it is probed at the end of the scope
+// and closed if dead. With WithQueryLog, every statement is recorded (see
+// Manager.Queries).
 type Conn struct {
 	m      *Manager
 	p      *pool
@@ -30,6 +32,10 @@ type Conn struct {
 	st     *scopeState
 	pc     *physConn
 	broken atomic.Bool
+	qlog   *queryLog // nil without WithQueryLog
+
+	mu sync.Mutex
+	tx txState
 }
 
 // Alias returns the connection's database alias.
@@ -56,77 +62,170 @@ func (c *Conn) check(ctx context.Context) error {
 	return nil
 }
 
-// record raises the broken flag for err unless it is harmless: no rows, or
-// a data or integrity error (PostgreSQL SQLSTATE classes 22 and 23; SQLite
-// constraint, mismatch, range, too big).
-func (c *Conn) record(err error) {
+// start runs before each query: the scope check, then the broken
+// transaction check. It returns the start time when the query log is on.
+func (c *Conn) start(ctx context.Context) (time.Time, error) {
+	if err := c.check(ctx); err != nil {
+		return time.Time{}, err
+	}
+	c.mu.Lock()
+	broken := c.tx.depth > 0 && c.tx.needsRollback
+	c.mu.Unlock()
+	if broken {
+		return time.Time{}, ErrBrokenTransaction
+	}
+	if c.qlog != nil {
+		return time.Now(), nil
+	}
+	return time.Time{}, nil
+}
+
+// done runs after each query: it logs it and records its error.
+func (c *Conn) done(query string, args []any, t0 time.Time, err error) {
+	if c.qlog != nil {
+		c.qlog.add(Query{SQL: query, Args: args, Duration: time.Since(t0)})
+	}
+	c.fail(err)
+}
+
+// fail records err: inside an atomic block any error but "no rows" marks
+// the block for rollback (SEMANTICS 84); any error but "no rows" or a data
+// or integrity error (PostgreSQL SQLSTATE classes 22 and 23; SQLite
+// constraint, mismatch, range, too big) raises the broken flag (79).
+func (c *Conn) fail(err error) {
 	if err == nil || errors.Is(err, sql.ErrNoRows) {
 		return
 	}
+	c.mu.Lock()
+	if c.tx.depth > 0 {
+		c.tx.needsRollback = true
+	}
+	c.mu.Unlock()
+	if harmless(err) {
+		return
+	}
+	c.broken.Store(true)
+}
+
+// harmless reports a data or integrity error, which says nothing about
+// the connection.
+func harmless(err error) bool {
 	var st interface{ SQLState() string }
 	if errors.As(err, &st) {
 		if s := st.SQLState(); len(s) >= 2 && (s[:2] == "22" || s[:2] == "23") {
-			return
+			return true
 		}
 	}
 	var se sqlite3.Error
 	if errors.As(err, &se) {
 		switch se.Code {
 		case sqlite3.ErrConstraint, sqlite3.ErrMismatch, sqlite3.ErrRange, sqlite3.ErrTooBig:
-			return
+			return true
 		}
 	}
-	c.broken.Store(true)
+	return false
+}
+
+// control runs a transaction-control statement (BEGIN, SAVEPOINT, COMMIT,
+// ROLLBACK, …) to completion whatever happens to ctx, bypassing the
+// broken-transaction check, which it is there to end.
+func (c *Conn) control(ctx context.Context, query string) error {
+	var t0 time.Time
+	if c.qlog != nil {
+		t0 = time.Now()
+	}
+	_, err := c.pc.conn.ExecContext(context.WithoutCancel(ctx), query)
+	if c.qlog != nil {
+		c.qlog.add(Query{SQL: query, Duration: time.Since(t0)})
+	}
+	if err != nil && !harmless(err) {
+		c.broken.Store(true)
+	}
+	return err
 }
 
 // ExecContext is sql.Conn.ExecContext.
 func (c *Conn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if err := c.check(ctx); err != nil {
+	t0, err := c.start(ctx)
+	if err != nil {
 		return nil, err
 	}
 	r, err := c.pc.conn.ExecContext(ctx, query, args...)
-	c.record(err)
+	c.done(query, args, t0, err)
 	return r, err
 }
 
-// QueryxContext is sqlx.Conn.QueryxContext.
-func (c *Conn) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
-	if err := c.check(ctx); err != nil {
+// QueryxContext is sqlx.Conn.QueryxContext. An error met while iterating
+// the rows is recorded as a query's is, when Next returns false or Err is
+// called.
+func (c *Conn) QueryxContext(ctx context.Context, query string, args ...any) (*Rows, error) {
+	t0, err := c.start(ctx)
+	if err != nil {
 		return nil, err
 	}
 	r, err := c.pc.conn.QueryxContext(ctx, query, args...)
-	c.record(err)
-	return r, err
+	c.done(query, args, t0, err)
+	if err != nil {
+		return nil, err
+	}
+	return &Rows{Rows: r, c: c}, nil
 }
 
 // QueryRowxContext is sqlx.Conn.QueryRowxContext; the scope error, if
 // any, is returned by the Row's methods.
 func (c *Conn) QueryRowxContext(ctx context.Context, query string, args ...any) *Row {
-	if err := c.check(ctx); err != nil {
+	t0, err := c.start(ctx)
+	if err != nil {
 		return &Row{err: err}
 	}
 	r := c.pc.conn.QueryRowxContext(ctx, query, args...)
-	c.record(r.Err())
+	c.done(query, args, t0, r.Err())
 	return &Row{row: r, c: c}
 }
 
 // GetContext is sqlx.GetContext on the connection.
 func (c *Conn) GetContext(ctx context.Context, dest any, query string, args ...any) error {
-	if err := c.check(ctx); err != nil {
+	t0, err := c.start(ctx)
+	if err != nil {
 		return err
 	}
-	err := c.pc.conn.GetContext(ctx, dest, query, args...)
-	c.record(err)
+	err = c.pc.conn.GetContext(ctx, dest, query, args...)
+	c.done(query, args, t0, err)
 	return err
 }
 
 // SelectContext is sqlx.SelectContext on the connection.
 func (c *Conn) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
-	if err := c.check(ctx); err != nil {
+	t0, err := c.start(ctx)
+	if err != nil {
 		return err
 	}
-	err := c.pc.conn.SelectContext(ctx, dest, query, args...)
-	c.record(err)
+	err = c.pc.conn.SelectContext(ctx, dest, query, args...)
+	c.done(query, args, t0, err)
+	return err
+}
+
+// Rows is sqlx.Rows, recording an error met while iterating (for the
+// broken flag and the atomic block's rollback).
+type Rows struct {
+	*sqlx.Rows
+	c *Conn
+}
+
+// Next is sql.Rows.Next; when it returns false because of an error, the
+// error is recorded.
+func (r *Rows) Next() bool {
+	if r.Rows.Next() {
+		return true
+	}
+	r.c.fail(r.Rows.Err())
+	return false
+}
+
+// Err is sql.Rows.Err, recording the error.
+func (r *Rows) Err() error {
+	err := r.Rows.Err()
+	r.c.fail(err)
 	return err
 }
 
@@ -148,7 +247,7 @@ func (r *Row) Err() error {
 
 func (r *Row) done(err error) error {
 	if r.c != nil {
-		r.c.record(err)
+		r.c.fail(err)
 	}
 	return err
 }

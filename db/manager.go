@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -88,6 +89,10 @@ type Manager struct {
 	created *signals.Signal[ConnectionCreated]
 	closed  atomic.Bool
 	uid     string
+	// queryLimit is the query log's bound; 0 when it is off.
+	queryLimit int
+	// atomicAliases are the aliases with AtomicRequests, sorted.
+	atomicAliases []string
 
 	// probeTxn makes inTransaction skip reading lib/pq's txnStatus, as if
 	// a future lib/pq had renamed it (tests of the fallback probe).
@@ -100,6 +105,9 @@ type pool struct {
 	alias string
 	set   Database
 	db    *sqlx.DB
+	// beginSQL opens a transaction: "BEGIN", or for SQLite the statement
+	// of its transaction_mode ("BEGIN IMMEDIATE", …).
+	beginSQL string
 
 	// slots bounds the connections in use by scopes to MaxConns. A scope
 	// waits here, not in database/sql: connections kept between requests
@@ -178,28 +186,60 @@ func NewManager(dbs Databases, opts ...ManagerOption) (*Manager, error) {
 		// Releasing a *sql.Conn really closes it: the Manager keeps
 		// connections across scopes itself.
 		x.SetMaxIdleConns(0)
-		m.pools[alias] = &pool{alias: alias, set: d, db: x, slots: make(chan struct{}, d.MaxConns())}
+		m.pools[alias] = &pool{alias: alias, set: d, db: x, beginSQL: beginSQL(dsn), slots: make(chan struct{}, d.MaxConns())}
+		if d.AtomicRequests {
+			m.atomicAliases = append(m.atomicAliases, alias)
+		}
 	}
+	slices.Sort(m.atomicAliases)
 	return m, nil
 }
 
-// managerDSN is DriverDSN plus the defaults of a SQLite file database: WAL
-// and an explicit busy timeout, unless the DSN or Options set them.
+// managerDSN is DriverDSN plus the defaults of a SQLite database, unless
+// the DSN or Options set them: WAL (file databases only: the memdb VFS of
+// in-memory ones has no WAL), a busy timeout of 5 s, and transactions that
+// take the write lock when they begin (transaction_mode IMMEDIATE).
+//
+// IMMEDIATE is where manouche differs from Django (which keeps SQLite's
+// DEFERRED unless told otherwise) and follows Rails: a deferred
+// transaction that reads, then writes, cannot wait for another writer —
+// SQLite fails it at once with "database is locked", busy timeout or not —
+// so concurrent requests writing inside atomic blocks fail at random. An
+// immediate one waits its turn at BEGIN.
 func managerDSN(d Database) (string, error) {
 	dsn, err := d.DriverDSN()
-	if err != nil || d.Engine != SQLite || d.InMemory() {
+	if err != nil || d.Engine != SQLite {
 		return dsn, err
 	}
 	_, query, _ := strings.Cut(dsn, "?")
 	q, _ := url.ParseQuery(query)
 	var set [][2]string
-	if !q.Has("_journal_mode") && !q.Has("_journal") && strings.ToLower(q.Get("mode")) != "ro" {
+	if !d.InMemory() && !q.Has("_journal_mode") && !q.Has("_journal") && strings.ToLower(q.Get("mode")) != "ro" {
 		set = append(set, [2]string{"_journal_mode", "WAL"})
 	}
 	if !q.Has("_busy_timeout") && !q.Has("_timeout") {
 		set = append(set, [2]string{"_busy_timeout", "5000"})
 	}
+	if !q.Has("_txlock") {
+		set = append(set, [2]string{"_txlock", "immediate"})
+	}
 	return setQuery(dsn, set, nil), nil
+}
+
+// beginSQL is the statement that opens a transaction on dsn: BEGIN, or
+// for a SQLite DSN with go-sqlite3's _txlock (the transaction_mode option)
+// BEGIN DEFERRED, IMMEDIATE or EXCLUSIVE.
+func beginSQL(dsn string) string {
+	_, query, ok := strings.Cut(dsn, "?")
+	if !ok {
+		return "BEGIN"
+	}
+	q, _ := url.ParseQuery(query)
+	switch mode := strings.ToUpper(q.Get("_txlock")); mode {
+	case "DEFERRED", "IMMEDIATE", "EXCLUSIVE":
+		return "BEGIN " + mode
+	}
+	return "BEGIN"
 }
 
 // ConnectionCreated returns the Manager's connection_created signal.
@@ -293,12 +333,35 @@ func (m *Manager) Conn(ctx context.Context, alias string) (*Conn, error) {
 		return nil, err
 	}
 	c := &Conn{m: m, p: p, scope: scope, st: st, pc: pc}
+	if m.queryLimit > 0 {
+		c.qlog = &queryLog{limit: m.queryLimit}
+	}
 	if st.conns == nil {
 		st.conns = make(map[string]*Conn, 1)
 	}
 	st.conns[alias] = c
 	st.order = append(st.order, alias)
 	return c, nil
+}
+
+// existing returns ctx's connection to alias, or nil when the scope has
+// none; it never opens one.
+func (m *Manager) existing(ctx context.Context, alias string) (*Conn, error) {
+	scope := manouche.ScopeFrom(ctx)
+	if scope == nil {
+		return nil, fmt.Errorf("%w: the query log of %q needs a request's context or one from Manager.Background", ErrNoScope, alias)
+	}
+	if _, ok := m.pools[alias]; !ok {
+		return nil, fmt.Errorf("%w: the connection '%s' doesn't exist", ErrNoAlias, alias)
+	}
+	v, ok := scope.Load(scopeKey{m})
+	if !ok {
+		return nil, nil
+	}
+	st := v.(*scopeState)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.conns[alias], nil
 }
 
 // acquire waits for a slot, then takes a kept connection or opens one,
@@ -499,6 +562,13 @@ func (m *Manager) finish(ctx context.Context, scope *manouche.Scope) error {
 func (m *Manager) release(ctx context.Context, c *Conn) error {
 	defer func() { <-c.p.slots }()
 	p, pc := c.p, c.pc
+	c.mu.Lock()
+	dead := c.tx.dead
+	c.tx.hooks = nil // pending on-commit hooks die with the scope
+	c.mu.Unlock()
+	if dead {
+		return m.closePhys(ctx, p, pc, true)
+	}
 	inTx, err := m.inTransaction(ctx, p, pc)
 	if err != nil {
 		m.log.WarnContext(ctx, "db: could not read the transaction status; closing the connection", "logger", "manouche.db", "alias", p.alias, "error", err.Error())
@@ -533,25 +603,8 @@ func (m *Manager) inTransaction(ctx context.Context, p *pool, pc *physConn) (boo
 			inTx, known = !sc.AutoCommit(), true
 			return nil
 		}
-		if m.probeTxn {
-			return nil
-		}
-		v := reflect.ValueOf(dc)
-		if v.Kind() == reflect.Pointer && !v.IsNil() {
-			v = v.Elem()
-		}
-		if v.Kind() != reflect.Struct {
-			return nil
-		}
-		f := v.FieldByName("txnStatus")
-		if !f.IsValid() || f.Kind() != reflect.Uint8 {
-			return nil
-		}
-		switch byte(f.Uint()) {
-		case 'I':
-			inTx, known = false, true
-		case 'T', 'E':
-			inTx, known = true, true
+		if st, ok := m.txnStatus(dc); ok {
+			inTx, known = st != 'I', true
 		}
 		return nil
 	})
@@ -568,6 +621,43 @@ func (m *Manager) inTransaction(ctx context.Context, p *pool, pc *physConn) (boo
 		return true, nil // in a failed transaction, or worse: close it
 	}
 	return !same, nil
+}
+
+// pqStatus returns the PostgreSQL transaction status of pc as lib/pq last
+// read it from the server ('I' idle, 'T' in a transaction, 'E' in a failed
+// one); known is false for SQLite or when it cannot be read.
+func (m *Manager) pqStatus(pc *physConn) (status byte, known bool) {
+	_ = pc.conn.Raw(func(dc any) error {
+		status, known = m.txnStatus(dc)
+		return nil
+	})
+	return status, known
+}
+
+// txnStatus reads lib/pq's unexported conn.txnStatus, the status byte of
+// the server's last ReadyForQuery message. TestPQTxnStatusField fails if
+// a lib/pq upgrade renames it; meanwhile the callers fall back to asking
+// the server.
+func (m *Manager) txnStatus(dc any) (byte, bool) {
+	if m.probeTxn {
+		return 0, false
+	}
+	v := reflect.ValueOf(dc)
+	if v.Kind() == reflect.Pointer && !v.IsNil() {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return 0, false
+	}
+	f := v.FieldByName("txnStatus")
+	if !f.IsValid() || f.Kind() != reflect.Uint8 {
+		return 0, false
+	}
+	switch st := byte(f.Uint()); st {
+	case 'I', 'T', 'E':
+		return st, true
+	}
+	return 0, false
 }
 
 // Close shuts the Manager down: closes the kept connections, the in-memory

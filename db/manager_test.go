@@ -71,11 +71,11 @@ func database(t *testing.T, engine string) Database {
 	return Database{}
 }
 
-func newEnv(t *testing.T, d Database) *env {
+func newEnv(t *testing.T, d Database, opts ...ManagerOption) *env {
 	t.Helper()
 	e := &env{t: t, clock: &fakeClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}, log: &logBuf{}, eng: d.Engine, dsn: d.DSN}
 	m, err := NewManager(Databases{DefaultAlias: d},
-		WithLogger(slog.New(slog.NewTextHandler(e.log, nil))), WithClock(e.clock.Now))
+		append([]ManagerOption{WithLogger(slog.New(slog.NewTextHandler(e.log, nil))), WithClock(e.clock.Now)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
