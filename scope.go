@@ -14,12 +14,29 @@ import (
 //
 // A Scope is safe for concurrent use.
 type Scope struct {
-	mu       sync.Mutex
-	values   map[any]any
+	mu sync.Mutex
+	// values are the stored pairs; a scope holds a handful (one per
+	// package that keeps request state), so a slice whose first backing
+	// array lives in the scope itself beats a map.
+	values   []scopeEntry
+	inline   [2]scopeEntry
 	finished bool
 }
 
 type scopeKey struct{}
+
+// scopeEntry is one key and value stored in a Scope.
+type scopeEntry struct{ key, value any }
+
+// lookup finds key; s.mu is held.
+func (s *Scope) lookup(key any) (any, bool) {
+	for _, e := range s.values {
+		if e.key == key {
+			return e.value, true
+		}
+	}
+	return nil, false
+}
 
 // scopeCtx is a context carrying a Scope: one allocation for both, since
 // the handler makes one per request.
@@ -52,8 +69,7 @@ func ScopeFrom(ctx context.Context) *Scope {
 func (s *Scope) Load(key any) (any, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v, ok := s.values[key]
-	return v, ok
+	return s.lookup(key)
 }
 
 // LoadOrStore returns the value stored under key, storing the result of
@@ -63,17 +79,17 @@ func (s *Scope) Load(key any) (any, bool) {
 func (s *Scope) LoadOrStore(key any, create func() any) (v any, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if v, ok := s.values[key]; ok {
+	if v, ok := s.lookup(key); ok {
 		return v, true
 	}
 	if s.finished {
 		return nil, false
 	}
 	if s.values == nil {
-		s.values = make(map[any]any, 2)
+		s.values = s.inline[:0]
 	}
 	v = create()
-	s.values[key] = v
+	s.values = append(s.values, scopeEntry{key, v})
 	return v, true
 }
 

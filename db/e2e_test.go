@@ -215,3 +215,62 @@ func waitSessions(t *testing.T, w *sql.DB, want int) int {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// SEMANTICS 88 end to end: with the query log on, each request over HTTP
+// sees only its own queries, on a connection kept across requests, and
+// the log is readable from the request.
+func TestQueryLogEndToEnd_88(t *testing.T) {
+	d := database(t, "postgres")
+	d.ConnMaxAge = Forever
+	m, err := NewManager(Databases{DefaultAlias: d}, WithQueryLog(true), WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	view := func(r *manouche.Request) (*manouche.Response, error) {
+		c, err := m.Conn(r.Context(), DefaultAlias)
+		if err != nil {
+			return nil, err
+		}
+		var pid int
+		if err := c.GetContext(r.Context(), &pid, "SELECT pg_backend_pid()"); err != nil {
+			return nil, err
+		}
+		if _, err := c.ExecContext(r.Context(), "SELECT $1::int", pid); err != nil {
+			return nil, err
+		}
+		qs, err := m.Queries(r.Context(), DefaultAlias)
+		if err != nil {
+			return nil, err
+		}
+		var sqls []string
+		for _, q := range qs {
+			sqls = append(sqls, q.SQL)
+		}
+		return response.Text(fmt.Sprintf("%d %s", pid, strings.Join(sqls, "; "))), nil
+	}
+	conf, err := urls.New([]urls.Pattern{urls.Path("q/", view)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := handler.New(handler.Config{URLConf: conf, Settings: manouche.Settings{AllowedHosts: []string{"*"}}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Install(h.Signals())()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	var pids []string
+	for i := 0; i < 3; i++ {
+		pid, log, _ := strings.Cut(get(t, srv, "/q/"), " ")
+		if want := "SELECT pg_backend_pid(); SELECT $1::int"; log != want {
+			t.Errorf("request %d logged %q, want %q", i, log, want)
+		}
+		pids = append(pids, pid)
+		settle(t, m)
+	}
+	if pids[0] != pids[1] || pids[1] != pids[2] {
+		t.Errorf("backends %v: the connection should be kept", pids)
+	}
+}

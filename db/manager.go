@@ -141,8 +141,20 @@ type scopeKey struct{ m *Manager }
 type scopeState struct {
 	mu       sync.Mutex
 	finished bool
-	conns    map[string]*Conn
-	order    []string
+	// conns are the scope's connections in the order they were opened; a
+	// scope uses one or two aliases, so a slice beats a map.
+	conns []*Conn
+	one   [1]*Conn // conns' first backing array, in the same allocation
+}
+
+// conn returns the scope's connection to alias, or nil. st.mu is held.
+func (st *scopeState) conn(alias string) *Conn {
+	for _, c := range st.conns {
+		if c.p.alias == alias {
+			return c
+		}
+	}
+	return nil
 }
 
 // NewManager validates dbs and prepares one pool per alias (sqlx.Open,
@@ -322,7 +334,7 @@ func (m *Manager) Conn(ctx context.Context, alias string) (*Conn, error) {
 	if st.finished {
 		return nil, fmt.Errorf("%w: Conn(ctx, %q) after the end of its request or Background scope", ErrScopeFinished, alias)
 	}
-	if c := st.conns[alias]; c != nil {
+	if c := st.conn(alias); c != nil {
 		return c, nil
 	}
 	if m.closed.Load() {
@@ -337,10 +349,9 @@ func (m *Manager) Conn(ctx context.Context, alias string) (*Conn, error) {
 		c.qlog = &queryLog{limit: m.queryLimit}
 	}
 	if st.conns == nil {
-		st.conns = make(map[string]*Conn, 1)
+		st.conns = st.one[:0]
 	}
-	st.conns[alias] = c
-	st.order = append(st.order, alias)
+	st.conns = append(st.conns, c)
 	return c, nil
 }
 
@@ -361,7 +372,7 @@ func (m *Manager) existing(ctx context.Context, alias string) (*Conn, error) {
 	st := v.(*scopeState)
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	return st.conns[alias], nil
+	return st.conn(alias), nil
 }
 
 // acquire waits for a slot, then takes a kept connection or opens one,
@@ -542,10 +553,7 @@ func (m *Manager) finish(ctx context.Context, scope *manouche.Scope) error {
 		return nil
 	}
 	st.finished = true
-	conns := make([]*Conn, 0, len(st.order))
-	for _, a := range st.order {
-		conns = append(conns, st.conns[a])
-	}
+	conns := st.conns
 	st.mu.Unlock()
 	ctx = context.WithoutCancel(ctx)
 	var errs []error
