@@ -25,6 +25,11 @@ import (
 // error marks the connection broken: it is probed at the end of the scope
 // and closed if dead. With WithQueryLog, every statement is recorded (see
 // Manager.Queries).
+//
+// Goroutines that share a request's context share its Conn, and its
+// transaction: database/sql runs their statements one at a time on the
+// one session. A goroutine that must outlive the request, or work apart
+// from it, makes its own scope with Manager.Background.
 type Conn struct {
 	m      *Manager
 	p      *pool
