@@ -36,6 +36,12 @@ type Settings struct {
 	FileUploadMaxMemorySize int64
 	// FileUploadTempDir is where spooled uploads go; default os.TempDir().
 	FileUploadTempDir string
+	// StaticURL is the URL prefix of the static files (Django's
+	// STATIC_URL), such as "/static/"; it ends with "/".
+	StaticURL string
+	// StaticRoot is the directory the static files are collected into and
+	// served from (Django's STATIC_ROOT).
+	StaticRoot string
 }
 
 const (
