@@ -13,6 +13,7 @@
 //	HttpResponseGone(content)              Gone(body)               410
 //	HttpResponseServerError(content)       ServerError(body)        500
 //	StreamingHttpResponse(iterable)        Stream(f), StreamSeq(seq)
+//	FileResponse(f, as_attachment, …)      File(r, f, Attachment(name), …)  with byte ranges
 //
 // The responses are ordinary *manouche.Response values: middleware read
 // and change them, and the handler writes and closes them (DESIGN
