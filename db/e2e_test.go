@@ -15,6 +15,7 @@ import (
 
 	"github.com/manouche/manouche"
 	"github.com/manouche/manouche/handler"
+	"github.com/manouche/manouche/internal/testkit"
 	"github.com/manouche/manouche/response"
 	"github.com/manouche/manouche/urls"
 )
@@ -272,5 +273,121 @@ func TestQueryLogEndToEnd_88(t *testing.T) {
 	}
 	if pids[0] != pids[1] || pids[1] != pids[2] {
 		t.Errorf("backends %v: the connection should be kept", pids)
+	}
+}
+
+// A streaming response keeps its request's connection usable until the
+// last chunk is written, and only then is the request finished; a stream
+// that fails half way, or whose client hangs up, still finishes once and
+// gives the connection back.
+func TestStreamHoldsConnection(t *testing.T) {
+	d := database(t, "postgres")
+	d.ConnMaxAge = Forever
+	m, err := NewManager(Databases{DefaultAlias: d}, WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	release := make(chan struct{}, 1)
+	produced := make(chan string, 16)
+	stream := func(failAt int) manouche.View {
+		return func(r *manouche.Request) (*manouche.Response, error) {
+			return response.Stream(func(ctx context.Context, w io.Writer) error {
+				for i := 0; i < 5; i++ {
+					if i == failAt {
+						return fmt.Errorf("failed at chunk %d", i)
+					}
+					c, err := m.Conn(ctx, DefaultAlias)
+					if err != nil {
+						produced <- err.Error()
+						return err
+					}
+					var pid int
+					if err := c.GetContext(ctx, &pid, "SELECT pg_backend_pid()"); err != nil {
+						produced <- err.Error()
+						return err
+					}
+					if _, err := fmt.Fprintf(w, "%d\n", pid); err != nil {
+						produced <- "client gone"
+						return err
+					}
+					produced <- "chunk"
+					if i == 0 {
+						<-release // hold the stream open after the first chunk
+					}
+				}
+				return nil
+			}), nil
+		}
+	}
+	conf, err := urls.New([]urls.Pattern{urls.Path("ok/", stream(-1)), urls.Path("fail/", stream(2))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := handler.New(handler.Config{URLConf: conf, Settings: manouche.Settings{AllowedHosts: []string{"*"}}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := &testkit.Counters{}
+	sig.Connect(h.Signals())
+	defer m.Install(h.Signals())()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	for _, tc := range []struct {
+		path     string
+		hangUp   bool
+		complete bool
+	}{
+		{"/ok/", false, true},
+		{"/fail/", false, false},
+		{"/ok/", true, false},
+	} {
+		t.Run(tc.path+fmt.Sprint(tc.hangUp), func(t *testing.T) {
+			before := sig.Finished.Load()
+			resp, err := srv.Client().Get(srv.URL + tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := <-produced; got != "chunk" {
+				t.Fatalf("first chunk: %s", got)
+			}
+			// Mid-stream: the request is not finished, its connection in use.
+			if s := m.Stats(DefaultAlias); s.InUse != 1 || sig.Finished.Load() != before {
+				t.Errorf("mid-stream: %+v, finished %d → %d", s, before, sig.Finished.Load())
+			}
+			if tc.hangUp {
+				resp.Body.Close()
+			}
+			release <- struct{}{}
+			if !tc.hangUp {
+				body, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				lines := strings.Count(string(body), "\n")
+				if tc.complete && (err != nil || lines != 5) {
+					t.Errorf("complete stream: %d lines, %v", lines, err)
+				}
+				if !tc.complete && (err == nil || lines != 2) {
+					t.Errorf("failed stream: %d lines, error %v: want a truncated body", lines, err)
+				}
+				pids := strings.Fields(string(body))
+				for _, p := range pids {
+					if p != pids[0] {
+						t.Errorf("pids %v: the stream changed connections", pids)
+					}
+				}
+			}
+			testkit.WaitFor(t, "the request finished", func() bool { return sig.Finished.Load() == before+1 })
+			if s := settle(t, m); s.InUse != 0 {
+				t.Errorf("after the stream: %+v", s)
+			}
+			// Drain what the producer reported.
+			for len(produced) > 0 {
+				<-produced
+			}
+		})
+	}
+	if s, f := sig.Started.Load(), sig.Finished.Load(); s != 3 || f != 3 {
+		t.Errorf("started %d, finished %d, want 3 and 3", s, f)
 	}
 }
