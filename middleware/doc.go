@@ -16,4 +16,14 @@
 // ProcessResponse methods (MiddlewareMixin); FromHTTP places any
 // func(http.Handler) http.Handler — chi's middleware, for one — inside the
 // onion.
+//
+// # Built-in middleware
+//
+// Static serves STATIC_ROOT under STATIC_URL as WhiteNoise does: an index
+// built once, conditional GETs, byte ranges, precompressed siblings and
+// immutable caching of content-hashed names. CollectStatic fills
+// STATIC_ROOT the way Django's collectstatic with a manifest storage does
+// (hashed copies, rewritten CSS references, gzip siblings,
+// staticfiles.json), and StaticStorage.URL resolves a name to its hashed
+// URL for templates.
 package middleware

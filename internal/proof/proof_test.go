@@ -1,6 +1,8 @@
 package proof
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -230,10 +232,39 @@ func mix(big string) []request {
 		get("/db/", nil, "GET", 200),
 		get("/db/", nil, "GET", 200),
 		get("/db-stream/", nil, "GET", 200),
+		get("/static/app.css", map[string]string{"Range": "bytes=0-"}, "GET", 206),
+		get("/static/app.css", map[string]string{"Range": "bytes=-100"}, "GET", 206),
+		get("/static/app.css", map[string]string{"Range": "bytes=99999999-"}, "GET", 416),
+		get("/static/app.css", map[string]string{"Accept-Encoding": "gzip"}, "GET", 200),
+		get("/static/app.css", map[string]string{"Accept-Encoding": "gzip", "Range": "bytes=0-"}, "GET", 206),
+		get("/static/app.css", nil, "HEAD", 200),
+		get("/static/tiny.txt", nil, "GET", 200),
+		get("/static/missing.css", nil, "GET", 404),
+		hangUp("/static/app.css", "bytes=0-"),
 		hangUp(file, "bytes=0-"),
 		hangUp(file, ""),
 		hangUp("/db-stream/", ""),
 	}
+}
+
+// staticStack writes a static root (a big file with a gzip sibling, a
+// small one) and returns the Static middleware serving it under /static/.
+func staticStack(t *testing.T) []middleware.Factory {
+	t.Helper()
+	root := t.TempDir()
+	big := strings.Repeat("body { color: #123456; }\n", 1<<14)
+	files := map[string]string{"app.css": big, "tiny.txt": "tiny"}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write([]byte(big))
+	_ = zw.Close()
+	files["app.css.gz"] = gz.String()
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(root, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return []middleware.Factory{middleware.Static(middleware.StaticConfig{Settings: manouche.Settings{StaticURL: "/static/", StaticRoot: root}})}
 }
 
 func writeFiles(t *testing.T) string {
@@ -336,7 +367,7 @@ func TestSeedsRangeBug(t *testing.T) {
 	}{{"conn_max_age=0", 0}, {"conn_max_age=forever", db.Forever}} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := writeFiles(t)
-			s := newSite(t, tc.age, dir, nil)
+			s := newSite(t, tc.age, dir, staticStack(t))
 			// Warm up (the network poller, the first connection), then
 			// take the descriptor count the run must come back to.
 			if err := get("/db/", nil, "GET", 200)(s, s.srv.Client()); err != nil {
