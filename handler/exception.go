@@ -130,7 +130,7 @@ func (h *Handler) errorView(r *manouche.Request, status int, err error) *manouch
 	}
 	v := conf.ErrorView(status)
 	if v == nil {
-		return defaultErrorPage(status)
+		return manouche.DefaultErrorPage(status)
 	}
 	resp, verr := callErrorView(v, r, err)
 	if verr == nil && resp == nil {
@@ -158,35 +158,6 @@ func callErrorView(v manouche.ErrorView, r *manouche.Request, err error) (resp *
 		}
 	}()
 	return v(r, err)
-}
-
-const errorPage = `
-<!doctype html>
-<html lang="en">
-<head>
-  <title>%s</title>
-</head>
-<body>
-  <h1>%s</h1><p>%s</p>
-</body>
-</html>
-`
-
-// defaultErrorPage is Django's default error page for status, used when
-// the URLconf declares no error view (SEMANTICS 95).
-func defaultErrorPage(status int) *manouche.Response {
-	var title, details string
-	switch status {
-	case 404:
-		title, details = "Not Found", "The requested resource was not found on this server."
-	case 403:
-		title = "403 Forbidden"
-	case 400:
-		title = "Bad Request (400)"
-	default:
-		status, title = 500, "Server Error (500)"
-	}
-	return manouche.NewResponse(status, fmt.Appendf(nil, errorPage, title, title, details), "")
 }
 
 // logRequest writes one request log line (Django's log_response).

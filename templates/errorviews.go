@@ -77,7 +77,7 @@ func (e *Engine) errorPage(r *manouche.Request, status int, data map[string]any,
 		return nil, err
 	}
 	if en == nil {
-		return defaultErrorPage(status), nil
+		return manouche.DefaultErrorPage(status), nil
 	}
 	ctx := data
 	if processors {
@@ -119,35 +119,4 @@ func permissionMessage(err error) string {
 		return ""
 	}
 	return err.Error()
-}
-
-// errorPageHTML is Django's ERROR_PAGE_TEMPLATE, as the handler writes it.
-const errorPageHTML = `
-<!doctype html>
-<html lang="en">
-<head>
-  <title>%s</title>
-</head>
-<body>
-  <h1>%s</h1><p>%s</p>
-</body>
-</html>
-`
-
-// defaultErrorPage is Django's default page for status, used when
-// "<status>.html" does not exist; the same page the handler builds when
-// the URLconf has no error view (SEMANTICS 95).
-func defaultErrorPage(status int) *manouche.Response {
-	var title, details string
-	switch status {
-	case 404:
-		title, details = "Not Found", "The requested resource was not found on this server."
-	case 403:
-		title = "403 Forbidden"
-	case 400:
-		title = "Bad Request (400)"
-	default:
-		title = "Server Error (500)"
-	}
-	return manouche.NewResponse(status, fmt.Appendf(nil, errorPageHTML, title, title, details), "")
 }
