@@ -33,27 +33,10 @@ func benchDatabase(b *testing.B, eng string) Database {
 func BenchmarkRequestQuery(b *testing.B) {
 	for _, eng := range []string{"sqlite", "postgres"} {
 		b.Run(eng+"/manouche", func(b *testing.B) {
-			m, err := NewManager(Databases{DefaultAlias: benchDatabase(b, eng)})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer m.Close()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				ctx, finish := m.Background(context.Background())
-				c, err := m.Conn(ctx, DefaultAlias)
-				if err != nil {
-					b.Fatal(err)
-				}
+			benchScopes(b, eng, func(ctx context.Context, c *Conn) error {
 				var n int
-				if err := c.GetContext(ctx, &n, "SELECT 1"); err != nil {
-					b.Fatal(err)
-				}
-				if err := finish(); err != nil {
-					b.Fatal(err)
-				}
-			}
+				return c.GetContext(ctx, &n, "SELECT 1")
+			})
 		})
 		b.Run(eng+"/sqlx", func(b *testing.B) {
 			x := bareSQLX(b, eng)
@@ -74,29 +57,12 @@ func BenchmarkRequestQuery(b *testing.B) {
 func BenchmarkRequestAtomic(b *testing.B) {
 	for _, eng := range []string{"sqlite", "postgres"} {
 		b.Run(eng+"/manouche", func(b *testing.B) {
-			m, err := NewManager(Databases{DefaultAlias: benchDatabase(b, eng)})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer m.Close()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				ctx, finish := m.Background(context.Background())
-				c, err := m.Conn(ctx, DefaultAlias)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if err := c.Atomic(ctx, func(ctx context.Context) error {
+			benchScopes(b, eng, func(ctx context.Context, c *Conn) error {
+				return c.Atomic(ctx, func(ctx context.Context) error {
 					var n int
 					return c.GetContext(ctx, &n, "SELECT 1")
-				}); err != nil {
-					b.Fatal(err)
-				}
-				if err := finish(); err != nil {
-					b.Fatal(err)
-				}
-			}
+				})
+			})
 		})
 		b.Run(eng+"/sqlx", func(b *testing.B) {
 			x := bareSQLX(b, eng)
@@ -116,6 +82,31 @@ func BenchmarkRequestAtomic(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// benchScopes runs work once per iteration in a scope of its own, as a
+// request would: a scope, Conn, work, the end of the scope.
+func benchScopes(b *testing.B, eng string, work func(ctx context.Context, c *Conn) error) {
+	m, err := NewManager(Databases{DefaultAlias: benchDatabase(b, eng)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ctx, finish := m.Background(context.Background())
+		c, err := m.Conn(ctx, DefaultAlias)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := work(ctx, c); err != nil {
+			b.Fatal(err)
+		}
+		if err := finish(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
