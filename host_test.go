@@ -285,3 +285,40 @@ func TestHostCached(t *testing.T) {
 		t.Errorf("%v then %v", err1, err2)
 	}
 }
+
+// IsSecure believes SECURE_PROXY_SSL_HEADER only when the request carries
+// that header, and then only its first value (Django's request.scheme).
+func TestIsSecureProxyHeader(t *testing.T) {
+	proxy := [2]string{"X-Forwarded-Proto", "https"}
+	tests := []struct {
+		name   string
+		header [2]string
+		values []string
+		want   bool
+	}{
+		{"no setting, plain", [2]string{}, nil, false},
+		{"no setting, header ignored", [2]string{}, []string{"https"}, false},
+		{"header says https", proxy, []string{"https"}, true},
+		{"first of a list", proxy, []string{"https, http"}, true},
+		{"first value wins", proxy, []string{"http, https"}, false},
+		{"header says http", proxy, []string{"http"}, false},
+		{"header absent: the connection decides", proxy, nil, false},
+		{"spaces trimmed", proxy, []string{"  https  "}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &manouche.Settings{}
+			s.Secure.ProxySSLHeader = tt.header
+			r := prRequest(t, "GET", "/", nil, "", s)
+			for _, v := range tt.values {
+				r.HTTP.Header.Add("X-Forwarded-Proto", v)
+			}
+			if got := r.IsSecure(); got != tt.want {
+				t.Fatalf("IsSecure() = %v, want %v", got, tt.want)
+			}
+			if want := map[bool]string{true: "https", false: "http"}[tt.want]; r.Scheme() != want {
+				t.Fatalf("Scheme() = %q, want %q", r.Scheme(), want)
+			}
+		})
+	}
+}

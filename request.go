@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 )
 
 // Request is the framework's request (Django's HttpRequest), built by the
@@ -235,8 +236,21 @@ func (r *Request) Host() (string, error) {
 	return r.host, r.hostErr
 }
 
-// IsSecure reports whether the request came over TLS.
-func (r *Request) IsSecure() bool { return r.HTTP.TLS != nil }
+// IsSecure reports whether the request came over HTTPS: over TLS, or,
+// with Settings.Secure.ProxySSLHeader, as that header says when the
+// request carries it (its first comma-separated value must equal the
+// setting's), as Django's request.scheme.
+func (r *Request) IsSecure() bool {
+	if r.Settings != nil {
+		if name := r.Settings.Secure.ProxySSLHeader[0]; name != "" {
+			if v, ok := r.HTTP.Header[http.CanonicalHeaderKey(name)]; ok && len(v) > 0 {
+				first, _, _ := strings.Cut(v[0], ",")
+				return strings.TrimSpace(first) == r.Settings.Secure.ProxySSLHeader[1]
+			}
+		}
+	}
+	return r.HTTP.TLS != nil
+}
 
 // Scheme returns "https" or "http".
 func (r *Request) Scheme() string {

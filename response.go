@@ -48,6 +48,12 @@ func (k Kind) String() string {
 // cancelled, and writes fail, when the client goes away, and the producer
 // must then stop. An error after the first byte truncates the body
 // (SEMANTICS 52); the response is still closed once.
+//
+// Besides Write, the writer the handler passes has the methods that
+// http.ResponseController reaches on a server's writer: Flush(),
+// FlushError() error and SetWriteDeadline(time.Time) error, which a
+// producer finds with an interface assertion. A middleware that wraps a
+// stream (compression) passes them on.
 type StreamFunc func(ctx context.Context, w io.Writer) error
 
 // Renderer renders the body of a deferred response (a template response).

@@ -147,20 +147,36 @@ func sortKV(s []kv) { sort.Slice(s, func(i, j int) bool { return s[i].Key < s[j]
 
 // settingsKV lists the settings by their Go names, secrets masked.
 func settingsKV(s *manouche.Settings) []kv {
-	v := reflect.ValueOf(s).Elem()
+	return appendSettings(nil, "", reflect.ValueOf(s).Elem())
+}
+
+// appendSettings lists the fields of the struct v, a nested settings group
+// (Settings.CSRF, …) as "CSRF.CookieName" and so on, each value cleansed
+// by its name.
+func appendSettings(out []kv, prefix string, v reflect.Value) []kv {
 	t := v.Type()
-	out := make([]kv, 0, t.NumField())
 	for i := 0; i < t.NumField(); i++ {
 		f := v.Field(i)
-		val := fmt.Sprint(f.Interface())
-		if f.Kind() == reflect.Pointer {
-			if f.IsNil() {
-				val = "<nil>"
-			} else {
+		name := prefix + t.Field(i).Name
+		var val string
+		switch {
+		case f.Kind() == reflect.Struct:
+			out = appendSettings(out, name+".", f)
+			continue
+		case f.Kind() == reflect.Func:
+			val = "<nil>"
+			if !f.IsNil() {
+				val = manouche.FuncName(f.Interface())
+			}
+		case f.Kind() == reflect.Pointer:
+			val = "<nil>"
+			if !f.IsNil() {
 				val = fmt.Sprint(f.Elem().Interface())
 			}
+		default:
+			val = fmt.Sprint(f.Interface())
 		}
-		out = append(out, cleanse(t.Field(i).Name, val))
+		out = append(out, cleanse(name, val))
 	}
 	return out
 }

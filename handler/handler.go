@@ -123,6 +123,9 @@ func (h *Handler) loadMiddleware(factories []middleware.Factory) error {
 			return manouche.Improperlyf("Middleware factory %s returned nil.", middleware.Name(f, nil))
 		}
 		name := middleware.Name(f, m)
+		if err := middleware.Configure(m, &h.settings); err != nil {
+			return fmt.Errorf("configuring middleware %s: %w", name, err)
+		}
 		v, e, t := middleware.Processors(m)
 		if v != nil {
 			h.view = append([]middleware.ViewProcessor{v}, h.view...)

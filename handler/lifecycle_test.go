@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -460,5 +461,45 @@ func TestOneScopePerRequest(t *testing.T) {
 		if started[i] != inView[i] || finished[i] != inView[i] {
 			t.Fatalf("request %d: started %p, view %p, finished %p", i, started[i], inView[i], finished[i])
 		}
+	}
+}
+
+// The writer a stream's producer gets reaches what http.ResponseController
+// reaches on the server's writer: Flush, FlushError, SetWriteDeadline.
+func TestStreamWriterController(t *testing.T) {
+	type controller interface {
+		http.Flusher
+		FlushError() error
+		SetWriteDeadline(time.Time) error
+	}
+	h := build(t, handler.Config{},
+		urls.Path("stream/", func(*manouche.Request) (*manouche.Response, error) {
+			return response.Stream(func(ctx context.Context, w io.Writer) error {
+				c, ok := w.(controller)
+				if !ok {
+					_, err := fmt.Fprintf(w, "%T lacks the controller methods", w)
+					return err
+				}
+				if err := c.SetWriteDeadline(time.Now().Add(time.Minute)); err != nil {
+					_, err = fmt.Fprintf(w, "SetWriteDeadline: %v", err)
+					return err
+				}
+				if _, err := io.WriteString(w, "ok"); err != nil {
+					return err
+				}
+				c.Flush()
+				return c.FlushError()
+			}), nil
+		}))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/stream/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if string(body) != "ok" {
+		t.Fatalf("body %q", body)
 	}
 }

@@ -587,3 +587,51 @@ func TestResponseReturnedWithErrorIsClosed(t *testing.T) {
 		t.Errorf("closed %d times, want 1", n)
 	}
 }
+
+// configured is a layer that records the settings the handler configures
+// it with.
+type configured struct {
+	next middleware.Handler
+	got  *manouche.Settings
+	err  error
+}
+
+func (c *configured) Serve(r *manouche.Request) (*manouche.Response, error) {
+	if r.Settings != c.got {
+		return response.Text("request settings differ from the configured ones"), nil
+	}
+	return c.next(r), nil
+}
+
+func (c *configured) Configure(s *manouche.Settings) error {
+	c.got = s
+	return c.err
+}
+
+// Configure is called once at build with the settings requests carry; its
+// error fails handler.New and names the layer.
+func TestConfigureAtBuild(t *testing.T) {
+	layer := &configured{}
+	h := build(t, handler.Config{
+		Settings: manouche.Settings{SecretKey: "k"},
+		Middleware: []middleware.Factory{func(next middleware.Handler) (middleware.Middleware, error) {
+			layer.next = next
+			return layer, nil
+		}},
+	}, urls.Path("", text("ok")))
+	if layer.got == nil || layer.got.SecretKey != "k" {
+		t.Fatalf("Configure got %+v", layer.got)
+	}
+	if rec := do(h, "GET", "/"); rec.Body.String() != "ok" {
+		t.Fatalf("body %q", rec.Body.String())
+	}
+
+	bad := &configured{err: errors.New("X_FRAME_OPTIONS must be DENY or SAMEORIGIN")}
+	conf, _ := urls.New([]urls.Pattern{urls.Path("", text("ok"))})
+	_, err := handler.New(handler.Config{URLConf: conf, Middleware: []middleware.Factory{
+		func(next middleware.Handler) (middleware.Middleware, error) { bad.next = next; return bad, nil },
+	}})
+	if err == nil || !strings.Contains(err.Error(), "configuring middleware *handler_test.configured: X_FRAME_OPTIONS") {
+		t.Fatalf("handler.New error = %v", err)
+	}
+}

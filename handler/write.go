@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"time"
 
 	"github.com/manouche/manouche"
 )
@@ -83,11 +84,24 @@ func runProducer(ctx context.Context, f manouche.StreamFunc, w *flushWriter) (er
 	return f(ctx, w)
 }
 
-// flushWriter sends each write to the client at once.
+// flushWriter sends each write to the client at once. It is the writer a
+// StreamFunc gets, and offers what http.ResponseController reaches on the
+// server's writer: Flush, FlushError and SetWriteDeadline (a producer of a
+// long stream extends its deadline before each slow write).
 type flushWriter struct {
 	w  http.ResponseWriter
 	rc *http.ResponseController
 }
+
+// Flush sends what was written so far; each Write already does.
+func (f *flushWriter) Flush() { _ = f.FlushError() }
+
+// FlushError is Flush reporting its error.
+func (f *flushWriter) FlushError() error { return f.rc.Flush() }
+
+// SetWriteDeadline sets the connection's write deadline, as
+// http.ResponseController does.
+func (f *flushWriter) SetWriteDeadline(t time.Time) error { return f.rc.SetWriteDeadline(t) }
 
 func (f *flushWriter) Write(p []byte) (int, error) {
 	n, err := f.w.Write(p)

@@ -80,6 +80,30 @@ type Initializer interface {
 	Init() error
 }
 
+// Configurer is implemented by layers that read the handler's settings.
+// The handler calls Configure once, right after the factory built the
+// layer and before any request, with the Settings it serves with (the same
+// value Request.Settings points to); an error fails the handler's
+// construction, as Django's system checks stop a misconfigured project at
+// start-up. A layer keeps what it derives from s (compiled patterns,
+// header values) and must not change s.
+type Configurer interface {
+	Configure(s *manouche.Settings) error
+}
+
+// Configure calls m's Configure method, looking through the Hooks adapter
+// to the value it wraps; m without one is left as it is.
+func Configure(m Middleware, s *manouche.Settings) error {
+	var target any = m
+	if h, ok := m.(*hooks); ok {
+		target = h.h
+	}
+	if c, ok := target.(Configurer); ok {
+		return c.Configure(s)
+	}
+	return nil
+}
+
 // Processors returns the optional hooks m has, looking through the Hooks
 // adapter to the hook value it wraps.
 func Processors(m Middleware) (ViewProcessor, ExceptionProcessor, TemplateResponseProcessor) {
