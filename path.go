@@ -33,3 +33,36 @@ func RepercentBrokenUnicode(path string) string {
 	}
 	return b.String()
 }
+
+// EscapeURIPath is Django's escape_uri_path: every byte of path is
+// percent-encoded except ASCII letters and digits and the characters
+// -_.~/:@&+$,!*'() (";", "=" and "?" are encoded, RFC 3986 §3.3, and so
+// is "%": the path is decoded).
+func EscapeURIPath(path string) string {
+	i := 0
+	for i < len(path) && uriPathSafe(path[i]) {
+		i++
+	}
+	if i == len(path) {
+		return path
+	}
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(path) + 16)
+	b.WriteString(path[:i])
+	for ; i < len(path); i++ {
+		if c := path[i]; uriPathSafe(c) {
+			b.WriteByte(c)
+		} else {
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+	return b.String()
+}
+
+func uriPathSafe(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		strings.IndexByte("-_.~/:@&+$,!*'()", c) >= 0
+}

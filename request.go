@@ -260,12 +260,25 @@ func (r *Request) Scheme() string {
 	return "http"
 }
 
-// FullPath returns Path with the query string, as Django's get_full_path().
-func (r *Request) FullPath() string {
-	if q := r.HTTP.URL.RawQuery; q != "" {
-		return r.Path + "?" + q
+// FullPath returns Path, escaped as EscapeURIPath does, with "?" and the
+// raw query string when there is one: Django's get_full_path(), ready for
+// a Location header (Path itself is decoded: a "%3F" in it would come
+// back as a "?").
+func (r *Request) FullPath() string { return r.fullPath(false) }
+
+// FullPathWithSlash is FullPath with a "/" appended to the path when it
+// lacks one (Django's get_full_path(force_append_slash=True)).
+func (r *Request) FullPathWithSlash() string { return r.fullPath(true) }
+
+func (r *Request) fullPath(slash bool) string {
+	p := EscapeURIPath(r.Path)
+	if slash && !strings.HasSuffix(p, "/") {
+		p += "/"
 	}
-	return r.Path
+	if q := r.HTTP.URL.RawQuery; q != "" {
+		p += "?" + q
+	}
+	return p
 }
 
 // AddCloser registers c to be closed when the request is closed (uploaded

@@ -141,7 +141,7 @@ func (l *commonLayer) Serve(r *manouche.Request) (*manouche.Response, error) {
 				return nil, err
 			}
 		} else {
-			path = commonFullPath(r, false)
+			path = r.FullPath()
 		}
 		if resp, err = response.PermanentRedirect(r.Scheme() + "://www." + host + path); err != nil {
 			return nil, err
@@ -223,7 +223,7 @@ func commonIsNotFound(err error) bool {
 // escaped; with Debug, an error for a method whose body a redirect would
 // lose.
 func (l *commonLayer) fullPathWithSlash(r *manouche.Request) (string, error) {
-	path := commonFullPath(r, true)
+	path := r.FullPathWithSlash()
 	if strings.HasPrefix(path, "//") {
 		// Not a scheme-relative URL to another host (SEMANTICS 45).
 		path = "/%2F" + path[2:]
@@ -242,53 +242,4 @@ func (l *commonLayer) fullPathWithSlash(r *manouche.Request) (string, error) {
 		}
 	}
 	return path, nil
-}
-
-// commonFullPath is Django's get_full_path: Request.Path escaped as
-// Django's escape_uri_path, a slash appended when slash is true and the
-// path lacks one, then "?" and the raw query string when there is one.
-// (Request.FullPath does not escape the path, which is decoded: a "%3F"
-// in it would come back as a "?".)
-func commonFullPath(r *manouche.Request, slash bool) string {
-	p := commonEscapeURIPath(r.Path)
-	if slash && !strings.HasSuffix(p, "/") {
-		p += "/"
-	}
-	if q := r.HTTP.URL.RawQuery; q != "" {
-		p += "?" + q
-	}
-	return p
-}
-
-// commonEscapeURIPath is Django's escape_uri_path: every byte of path is
-// percent-encoded except ASCII letters and digits and the characters
-// -_.~/:@&+$,!*'() (";", "=" and "?" are encoded, RFC 3986 §3.3, and so
-// is "%": the path is decoded).
-func commonEscapeURIPath(path string) string {
-	i := 0
-	for i < len(path) && commonPathSafe(path[i]) {
-		i++
-	}
-	if i == len(path) {
-		return path
-	}
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	b.Grow(len(path) + 16)
-	b.WriteString(path[:i])
-	for ; i < len(path); i++ {
-		if c := path[i]; commonPathSafe(c) {
-			b.WriteByte(c)
-		} else {
-			b.WriteByte('%')
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&15])
-		}
-	}
-	return b.String()
-}
-
-func commonPathSafe(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-		strings.IndexByte("-_.~/:@&+$,!*'()", c) >= 0
 }

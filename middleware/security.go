@@ -188,7 +188,7 @@ func (l *securityLayer) Serve(r *manouche.Request) (*manouche.Response, error) {
 			}
 		}
 		var err error
-		if resp, err = response.PermanentRedirect("https://" + host + commonFullPath(r, false)); err != nil {
+		if resp, err = response.PermanentRedirect("https://" + host + r.FullPath()); err != nil {
 			return nil, err
 		}
 	} else {
