@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 )
@@ -36,6 +37,7 @@ type Request struct {
 	// Settings are the handler's settings; read only.
 	Settings *Settings
 
+	logger   *slog.Logger
 	w        http.ResponseWriter
 	wroteRaw bool // a view wrote or flushed through ResponseWriter
 	hijacked bool // a view hijacked the connection
@@ -92,6 +94,20 @@ func NewRequest(w http.ResponseWriter, hr *http.Request, s *Settings, conf URLCo
 	r.kept = r.keptBuf[:0]
 	return r
 }
+
+// Logger returns the logger of the handler serving the request
+// (handler.Config.Logger), or slog.Default() for a request built without
+// one. Middleware and views log through it, so an application that gives
+// the handler a logger gets their lines there too.
+func (r *Request) Logger() *slog.Logger {
+	if r.logger == nil {
+		return slog.Default()
+	}
+	return r.logger
+}
+
+// SetLogger sets the logger Logger returns; the handler sets its own.
+func (r *Request) SetLogger(l *slog.Logger) { r.logger = l }
 
 // Context returns the request's context. It is cancelled when the client
 // goes away or the handler returns.

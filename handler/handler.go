@@ -164,6 +164,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 
 	scriptName, pathInfo := h.splitPath(hr)
 	r := manouche.NewRequest(w, hr, &h.settings, h.conf, scriptName, pathInfo)
+	r.SetLogger(h.log)
 
 	var resp *manouche.Response
 	abort := false

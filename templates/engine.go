@@ -3,9 +3,11 @@ package templates
 import (
 	"errors"
 	"fmt"
+	"go/token"
 	"html/template"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -53,6 +55,13 @@ type Config struct {
 	// Funcs are more template functions (Django's builtins). They may not
 	// be named url, static or kwargs.
 	Funcs template.FuncMap
+	// RequestFuncs are template functions of no argument that answer for
+	// the request being rendered: {{csrf_input}} calls f(r) when, and only
+	// when, the template prints it (Django's {% csrf_token %} tag is one:
+	// middleware.CSRFInput). A result of type template.HTML is printed
+	// unescaped. Rendering without a request makes the call an error. The
+	// names may not clash with Funcs or the built-in functions.
+	RequestFuncs map[string]func(r *manouche.Request) (any, error)
 }
 
 // Engine finds, parses, caches and renders templates (Django's template
@@ -71,6 +80,7 @@ type Engine struct {
 	urlconf   *urls.Conf
 	procs     []ContextProcessor
 	funcs     template.FuncMap
+	reqFuncs  map[string]func(*manouche.Request) (any, error)
 	poolSize  int
 
 	mu    sync.RWMutex
@@ -142,6 +152,19 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if err := checkFuncs(e.funcs); err != nil {
 		return nil, err
 	}
+	for name, f := range cfg.RequestFuncs {
+		switch {
+		case slices.Contains(builtinFuncs, name):
+			return nil, manouche.Improperlyf("templates: Config.RequestFuncs: %q is a built-in function", name)
+		case e.funcs[name] != nil:
+			return nil, manouche.Improperlyf("templates: Config.RequestFuncs: %q is also in Config.Funcs", name)
+		case f == nil:
+			return nil, manouche.Improperlyf("templates: Config.RequestFuncs: %q is nil", name)
+		case !token.IsIdentifier(name):
+			return nil, manouche.Improperlyf("templates: Config.RequestFuncs: %q is not a valid function name", name)
+		}
+	}
+	e.reqFuncs = maps.Clone(cfg.RequestFuncs)
 	return e, nil
 }
 

@@ -29,11 +29,19 @@ type state struct {
 
 // funcMap returns Config.Funcs and the built-in functions, bound to st.
 func (e *Engine) funcMap(st *state) template.FuncMap {
-	m := make(template.FuncMap, len(e.funcs)+len(builtinFuncs))
+	m := make(template.FuncMap, len(e.funcs)+len(builtinFuncs)+len(e.reqFuncs))
 	maps.Copy(m, e.funcs)
 	m["url"] = st.url
 	m["static"] = st.static
 	m["kwargs"] = kwargs
+	for name, f := range e.reqFuncs {
+		m[name] = func() (any, error) {
+			if st.r == nil {
+				return nil, fmt.Errorf("%s needs a request: render with one", name)
+			}
+			return f(st.r)
+		}
+	}
 	return m
 }
 

@@ -3,6 +3,7 @@ package templates_test
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"io/fs"
 	"strings"
 	"testing"
@@ -135,5 +136,53 @@ func TestStaticFunc(t *testing.T) {
 				t.Errorf("render = %q, %v; want %q", got, err, tt.want)
 			}
 		})
+	}
+}
+
+// Request functions answer for the request being rendered, only when the
+// template prints them; template.HTML is printed as it is, anything else
+// escaped; without a request the call is an error.
+func TestRequestFuncs(t *testing.T) {
+	calls := 0
+	e := engine(t, templates.Config{
+		FS: []fs.FS{mapFS(
+			"form.html", `<form>{{csrf_input}}{{path}}</form>`,
+			"plain.html", `no form`,
+		)},
+		RequestFuncs: map[string]func(*manouche.Request) (any, error){
+			"csrf_input": func(r *manouche.Request) (any, error) {
+				calls++
+				return template.HTML(`<input type="hidden" name="t" value="` + r.Path + `">`), nil
+			},
+			"path": func(r *manouche.Request) (any, error) { return "<" + r.Path + ">", nil },
+		},
+	})
+	r := request(t, manouche.Settings{}, nil, "", "/a/")
+	got, err := renderFor(e, r, "form.html", nil)
+	if want := `<form><input type="hidden" name="t" value="/a/">&lt;/a/&gt;</form>`; err != nil || got != want {
+		t.Fatalf("render = %q, %v; want %q", got, err, want)
+	}
+	if _, err := renderFor(e, r, "plain.html", nil); err != nil || calls != 1 {
+		t.Fatalf("a page that does not print it: err %v, calls %d (want 1)", err, calls)
+	}
+	if _, err := render(e, "form.html", nil); err == nil || !strings.Contains(err.Error(), "csrf_input needs a request") {
+		t.Fatalf("render without a request: %v", err)
+	}
+
+	bad := []struct {
+		funcs   template.FuncMap
+		reqs    map[string]func(*manouche.Request) (any, error)
+		wantErr string
+	}{
+		{nil, map[string]func(*manouche.Request) (any, error){"url": func(*manouche.Request) (any, error) { return nil, nil }}, `"url" is a built-in`},
+		{template.FuncMap{"x": strings.ToUpper}, map[string]func(*manouche.Request) (any, error){"x": func(*manouche.Request) (any, error) { return nil, nil }}, `"x" is also in Config.Funcs`},
+		{nil, map[string]func(*manouche.Request) (any, error){"y": nil}, `"y" is nil`},
+		{nil, map[string]func(*manouche.Request) (any, error){"a-b": func(*manouche.Request) (any, error) { return nil, nil }}, `"a-b" is not a valid function name`},
+	}
+	for _, b := range bad {
+		_, err := templates.NewEngine(templates.Config{FS: []fs.FS{mapFS("x", "x")}, Funcs: b.funcs, RequestFuncs: b.reqs})
+		if err == nil || !strings.Contains(err.Error(), b.wantErr) {
+			t.Errorf("NewEngine: %v, want %q", err, b.wantErr)
+		}
 	}
 }
