@@ -459,6 +459,10 @@ func TestCommonContentLength(t *testing.T) {
 		}
 	}
 	for key, w := range want {
+		// A view that hijacks or writes by itself returns after the
+		// client has its answer: wait, boundedly, for Common's response
+		// phase to have run.
+		testkit.WaitFor(t, key+" recorded", func() bool { _, ok := rec.get(key); return ok })
 		got, ok := rec.get(key)
 		if !ok {
 			t.Errorf("%s: not recorded", key)
