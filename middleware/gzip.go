@@ -24,9 +24,10 @@ import (
 // 200 bytes (not even Vary is added) and a response that already has
 // Content-Encoding; and, for want of a body to compress, a status without
 // one (1xx, 204, 304), a stream without a producer and a deferred
-// response nobody rendered. It also leaves alone a partial answer (206,
-// or any response with Content-Range): byte ranges count the bytes of the
-// representation as it is. Otherwise:
+// response nobody rendered. It does not compress a partial answer (206,
+// or any response with Content-Range), whose byte ranges count the bytes
+// of the representation as it is, but adds Vary to it as below.
+// Otherwise:
 //
 //   - Accept-Encoding is added to Vary (see patchVaryHeaders), even when
 //     the client does not accept gzip;
@@ -175,10 +176,13 @@ func (g *gzipLayer) process(r *manouche.Request, resp *manouche.Response) {
 	if _, ok := h["Content-Encoding"]; ok {
 		return
 	}
+	// Vary is the resource's, not the answer's: a 206 of a file whose
+	// whole is sent compressed carries it too, so that a cache keeps the
+	// two apart.
+	patchVaryHeaders(h, "Accept-Encoding")
 	if _, ok := h["Content-Range"]; ok || resp.StatusCode == http.StatusPartialContent {
 		return
 	}
-	patchVaryHeaders(h, "Accept-Encoding")
 	if !gzipAccepted(r.HTTP.Header["Accept-Encoding"]) {
 		return
 	}

@@ -400,7 +400,7 @@ func hijack(r *manouche.Request) (*manouche.Response, error) {
 // Decoded returns res.Body with its gzip Content-Encoding undone.
 func Decoded(t testing.TB, res Result) []byte {
 	t.Helper()
-	if res.Header.Get("Content-Encoding") != "gzip" {
+	if res.Header.Get("Content-Encoding") != "gzip" || len(res.Body) == 0 {
 		return res.Body
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(res.Body))
