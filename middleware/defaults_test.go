@@ -52,7 +52,7 @@ func TestDefaultOrder(t *testing.T) {
 // pollTemplates are the round trip's pages: a form with the CSRF field,
 // and a results page showing the flash messages.
 var pollTemplates = fstest.MapFS{
-	"vote.html": {Data: []byte(`<form method="post" action="{{url "vote"}}">{{csrf_input}}<button name="choice" value="go">Vote</button></form>`)},
+	"vote.html":    {Data: []byte(`<form method="post" action="{{url "vote"}}">{{csrf_input}}<button name="choice" value="go">Vote</button></form>`)},
 	"results.html": {Data: []byte(`{{range .messages.All}}<p class="{{.Tags}}">{{.Text}}</p>{{end}}<p>votes: {{.votes}}</p>`)},
 }
 
