@@ -19,11 +19,51 @@
 //
 // # Built-in middleware
 //
-// Static serves STATIC_ROOT under STATIC_URL as WhiteNoise does: an index
-// built once, conditional GETs, byte ranges, precompressed siblings and
-// immutable caching of content-hashed names. CollectStatic fills
+// Django's startproject stack, one file each, every one correct for
+// buffered, streaming, file, ranged, deferred-template, HEAD and 304
+// responses and for views that flush or hijack (DESIGN promise 5). They
+// read their settings from manouche.Settings, which the handler gives
+// them once when it is built (Configurer): a bad pattern or value stops
+// handler.New, as Django's checks stop a misconfigured project.
+//
+//   - Security: HTTPS redirect (SECURE_SSL_REDIRECT, exemptions, proxy
+//     header), HSTS on secure requests, nosniff, Referrer-Policy,
+//     Cross-Origin-Opener-Policy, each only when absent.
+//   - Sessions(store): Django's request.session, lazy, saved in the
+//     response phase only when modified; stores SignedCookies and, in
+//     package sessiondb, a database table. SessionFrom reaches it.
+//   - Common: APPEND_SLASH decided on the 404, PREPEND_WWW, disallowed
+//     user agents, Content-Length on buffered bodies.
+//   - CSRF: Django's masked-token scheme with Origin and Referer checks;
+//     CSRFToken, CSRFInputFunc ({{csrf_input}}), RotateCSRFToken, and the
+//     route attributes CSRFExempt and EnsureCSRFCookie.
+//   - Messages: one-time flash messages in the session or a signed
+//     cookie; MessagesFrom, and MessagesProcessor for templates.
+//   - XFrameOptions: X-Frame-Options DENY (or SAMEORIGIN), XFrameExempt.
+//   - GZip: compresses buffered bodies and, on the fly, streams and files;
+//     never a 206; Vary and weak ETags.
+//   - ConditionalGet: ETags for buffered GETs, RFC 9110 preconditions,
+//     304 and 412; streams are never read.
+//
+// Default returns the first six in Django's order. Static serves
+// STATIC_ROOT under STATIC_URL as WhiteNoise does, and goes right after
+// Security; GZip goes first and ConditionalGet right after it:
+//
+//	mw := middleware.Default(sessiondb.New(dbm, db.DefaultAlias))
+//	mw = slices.Insert(mw, 1, middleware.Static(staticConfig))
+//	mw = append([]middleware.Factory{middleware.GZip(), middleware.ConditionalGet()}, mw...)
+//
+// Static answers conditional GETs, byte ranges, precompressed siblings
+// and immutable caching of content-hashed names. CollectStatic fills
 // STATIC_ROOT the way Django's collectstatic with a manifest storage does
 // (hashed copies, rewritten CSS references, gzip siblings,
 // staticfiles.json), and StaticStorage.URL resolves a name to its hashed
 // URL for templates.
+//
+// The middleware that change only headers and cookies act in the
+// response phase, before the handler writes anything, so they reach
+// every response kind; a view that writes through
+// Request.ResponseWriter (flushing or hijacking) has taken the response
+// over, and what middleware add to the response object it returns is
+// not sent.
 package middleware
