@@ -22,6 +22,11 @@ type Settings struct {
 	// SecretKey signs cookies and tokens. Required by the middleware that
 	// sign; masked on the DEBUG 500 page.
 	SecretKey string
+	// SecretKeyFallbacks are former secret keys: signatures made with them
+	// are still accepted, new ones use SecretKey, so keys can be rotated
+	// without logging everyone out (SECRET_KEY_FALLBACKS). Remove old keys
+	// once the signatures made with them have expired.
+	SecretKeyFallbacks []string
 	// UseXForwardedHost makes Host() prefer the X-Forwarded-Host header.
 	UseXForwardedHost bool
 	// ForceScriptName, when not nil, overrides the mount prefix found from
@@ -190,6 +195,10 @@ type MessageSettings struct {
 	Storage string
 	// CookieName is the cookie of the cookie storage; default "messages".
 	CookieName string
+	// Level is the minimum level of the messages recorded; 0 means
+	// Django's default, INFO (20), so DEBUG messages are dropped
+	// (MESSAGE_LEVEL). A request may change it with SetLevel.
+	Level int
 }
 
 const (

@@ -182,17 +182,23 @@ func (m *MessageList) Error(text string, extraTags ...string) error {
 	return m.Add(LevelError, text, extraTags...)
 }
 
-// Level returns the minimum level of the messages added: LevelInfo unless
-// SetLevel changed it (Django's MESSAGE_LEVEL and get_level).
+// Level returns the minimum level of the messages added: the one SetLevel
+// set, else Settings.Messages.Level, else LevelInfo (Django's get_level
+// and MESSAGE_LEVEL).
 func (m *MessageList) Level() int {
-	if m == nil || m.level == 0 {
+	switch {
+	case m == nil:
 		return LevelInfo
+	case m.level != 0:
+		return m.level
+	case m.l != nil && m.l.level != 0:
+		return m.l.level
 	}
-	return m.level
+	return LevelInfo
 }
 
 // SetLevel sets the minimum level of the messages added for the rest of
-// this request (Django's set_level); 0 restores LevelInfo.
+// this request (Django's set_level); 0 restores the default.
 func (m *MessageList) SetLevel(level int) {
 	if m != nil {
 		m.level = level
@@ -363,6 +369,7 @@ type messageLayer struct {
 	httpOnly   bool
 	sameSite   http.SameSite
 	debug      bool
+	level      int // Settings.Messages.Level; 0: LevelInfo
 }
 
 // Name names the layer in messages.
@@ -381,7 +388,11 @@ func (l *messageLayer) configure(s *manouche.Settings) error {
 	if l.cookieName == "" {
 		l.cookieName = messageDefaultCookieName
 	}
-	l.signer = signing.TimestampSigner{Key: s.SecretKey, Salt: messageCookieSalt}
+	l.signer = signing.TimestampSigner{Key: s.SecretKey, Salt: messageCookieSalt, FallbackKeys: s.SecretKeyFallbacks}
+	if s.Messages.Level < 0 {
+		return manouche.Improperlyf("Settings.Messages.Level is %d: it must be 0 (INFO) or a positive level (MESSAGE_LEVEL).", s.Messages.Level)
+	}
+	l.level = s.Messages.Level
 	l.domain = s.Session.CookieDomain
 	l.secure = s.Session.CookieSecure
 	l.httpOnly = !s.Session.DisableCookieHTTPOnly

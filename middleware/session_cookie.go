@@ -64,7 +64,7 @@ func (c *sessionCookieStore) Configure(s *manouche.Settings) error {
 		return manouche.Improperlyf("The SECRET_KEY setting must not be empty: the signed-cookie session store (middleware.SignedCookies) signs the session cookie with Settings.SecretKey.")
 	}
 	cfg := &sessionCookieConfig{
-		signer:     signing.TimestampSigner{Key: s.SecretKey, Salt: sessionCookieSalt, Now: c.now},
+		signer:     signing.TimestampSigner{Key: s.SecretKey, Salt: sessionCookieSalt, Now: c.now, FallbackKeys: s.SecretKeyFallbacks},
 		age:        s.Session.CookieAge,
 		cookieName: s.Session.CookieName,
 	}
