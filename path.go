@@ -38,20 +38,34 @@ func RepercentBrokenUnicode(path string) string {
 // percent-encoded except ASCII letters and digits and the characters
 // -_.~/:@&+$,!*'() (";", "=" and "?" are encoded, RFC 3986 §3.3, and so
 // is "%": the path is decoded).
-func EscapeURIPath(path string) string {
+func EscapeURIPath(path string) string { return percentEncode(path, "-_.~/:@&+$,!*'()") }
+
+// IRIToURI is Django's iri_to_uri: every byte of the UTF-8 form is
+// percent-encoded except ASCII letters and digits, "_.-~" and the
+// reserved characters /#%[]=:;$&()+,!?*@' (so existing %-escapes are
+// kept). Redirects use it for their Location.
+func IRIToURI(iri string) string { return percentEncode(iri, "_.-~/#%[]=:;$&()+,!?*@'") }
+
+// percentEncode encodes every byte of s but ASCII letters, digits and the
+// bytes of safe as %XX.
+func percentEncode(s, safe string) string {
+	ok := func(c byte) bool {
+		return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte(safe, c) >= 0
+	}
 	i := 0
-	for i < len(path) && uriPathSafe(path[i]) {
+	for i < len(s) && ok(s[i]) {
 		i++
 	}
-	if i == len(path) {
-		return path
+	if i == len(s) {
+		return s
 	}
 	const hex = "0123456789ABCDEF"
 	var b strings.Builder
-	b.Grow(len(path) + 16)
-	b.WriteString(path[:i])
-	for ; i < len(path); i++ {
-		if c := path[i]; uriPathSafe(c) {
+	b.Grow(len(s) + 16)
+	b.WriteString(s[:i])
+	for ; i < len(s); i++ {
+		if c := s[i]; ok(c) {
 			b.WriteByte(c)
 		} else {
 			b.WriteByte('%')
@@ -60,9 +74,4 @@ func EscapeURIPath(path string) string {
 		}
 	}
 	return b.String()
-}
-
-func uriPathSafe(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-		strings.IndexByte("-_.~/:@&+$,!*'()", c) >= 0
 }

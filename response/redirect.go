@@ -52,7 +52,7 @@ func redirect(status int, url string) (*manouche.Response, error) {
 		}
 	}
 	r := manouche.NewResponse(status, nil, ContentTypeHTML)
-	r.Header().Set("Location", iriToURI(url))
+	r.Header().Set("Location", manouche.IRIToURI(url))
 	return r, nil
 }
 
@@ -81,35 +81,3 @@ func urlScheme(url string) string {
 }
 
 func isASCIILetter(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
-
-// iriToURI is Django's iri_to_uri: every byte of the UTF-8 form is
-// percent-encoded except ASCII letters and digits, "_.-~" and the reserved
-// characters /#%[]=:;$&()+,!?*@' (so existing %-escapes are kept).
-func iriToURI(iri string) string {
-	i := 0
-	for i < len(iri) && uriSafe(iri[i]) {
-		i++
-	}
-	if i == len(iri) {
-		return iri
-	}
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	b.Grow(len(iri) + 16)
-	b.WriteString(iri[:i])
-	for ; i < len(iri); i++ {
-		if c := iri[i]; uriSafe(c) {
-			b.WriteByte(c)
-		} else {
-			b.WriteByte('%')
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&15])
-		}
-	}
-	return b.String()
-}
-
-func uriSafe(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-		strings.IndexByte("_.-~/#%[]=:;$&()+,!?*@'", c) >= 0
-}

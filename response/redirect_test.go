@@ -166,7 +166,7 @@ func FuzzRedirect(f *testing.F) {
 		}
 		loc := r.Header().Get("Location")
 		for i := 0; i < len(loc); i++ {
-			if c := loc[i]; c <= ' ' || c >= 0x7f || !uriSafe(c) {
+			if c := loc[i]; c <= ' ' || c >= 0x7f || manouche.IRIToURI(string(c)) != string(c) {
 				t.Fatalf("Location %q has byte %#x", loc, c)
 			}
 		}
