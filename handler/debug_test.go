@@ -181,8 +181,9 @@ func TestTechnical500(t *testing.T) {
 	// (sessionid) is shown in the COOKIES table, and the raw query string
 	// (Request URL, QUERY_STRING) is shown as sent, api_key included.
 	h := build(t, handler.Config{
-		Settings: manouche.Settings{Debug: true, SecretKey: secretKey},
-		Logger:   newRecLog().Logger(),
+		Settings: manouche.Settings{Debug: true, SecretKey: secretKey, SecretKeyFallbacks: []string{"old-secret-555"},
+			Secure: manouche.SecureSettings{HSTSSeconds: 3600}},
+		Logger: newRecLog().Logger(),
 	}, urls.Path("boom/", panicView, urls.Name("boom")))
 	const target = "/boom/?q=findme&api_key=abc-key-321"
 
@@ -201,6 +202,9 @@ func TestTechnical500(t *testing.T) {
 		"<td>q</td><td><pre>findme</pre></td>",
 		"<td>api_key</td><td><pre>********************</pre></td>",
 		"<td>SecretKey</td><td><pre>********************</pre></td>",
+		"<td>SecretKeyFallbacks</td><td><pre>********************</pre></td>",
+		"<td>Secure.HSTSSeconds</td><td><pre>3600</pre></td>", // nested settings, flattened
+		"<td>CSRF.FailureView</td><td><pre>&lt;nil&gt;</pre></td>",
 		"<td>csrftoken</td><td><pre>********************</pre></td>",
 		"<td>sessionid</td><td><pre>sess-abc-123</pre></td>",
 		"<td>HTTP_AUTHORIZATION</td><td><pre>********************</pre></td>",
@@ -210,7 +214,7 @@ func TestTechnical500(t *testing.T) {
 		"<tr><th>Raised during:</th><td>github.com/manouche/manouche/handler_test.panicView</td></tr>",
 		"Debug = true",
 	)
-	mustNotContain(t, body, secretKey, "csrf-def-456", "tok-xyz-789")
+	mustNotContain(t, body, secretKey, "csrf-def-456", "tok-xyz-789", "old-secret-555")
 
 	// Accept: text/plain → the same report as text.
 	rec = debug500Request(h, target, "text/plain")
