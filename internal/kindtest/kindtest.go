@@ -114,8 +114,9 @@ type Result struct {
 	// Streamed is true when the client had the first line before a gated
 	// view went on; false for a gated view that had to give up waiting.
 	Streamed bool
-	// ViewNote is what a flushing view reports of its use of
-	// http.ResponseController ("" when Flush and SetWriteDeadline worked).
+	// ViewNote is what a flushing view or a stream's producer reports of
+	// its use of http.ResponseController or the stream writer's methods
+	// ("" when Flush and SetWriteDeadline worked).
 	ViewNote string
 }
 
@@ -323,15 +324,39 @@ func (s *Server) wait(r *manouche.Request) *gate {
 
 func (s *Server) stream(r *manouche.Request) (*manouche.Response, error) {
 	resp := response.Stream(func(ctx context.Context, w io.Writer) error {
+		// What http.ResponseController reaches on a server's writer must
+		// reach through every layer's wrapper of the stream.
+		var notes []string
+		if c, ok := w.(streamController); !ok {
+			notes = append(notes, fmt.Sprintf("the stream's writer %T lacks Flush, FlushError or SetWriteDeadline", w))
+		} else if err := c.SetWriteDeadline(time.Now().Add(time.Minute)); err != nil {
+			notes = append(notes, "SetWriteDeadline: "+err.Error())
+		}
 		if _, err := w.Write(FirstLine); err != nil {
 			return err
 		}
-		s.wait(r)
+		if c, ok := w.(streamController); ok {
+			if err := c.FlushError(); err != nil {
+				notes = append(notes, "FlushError: "+err.Error())
+			}
+			c.Flush()
+		}
+		if g := s.wait(r); g != nil {
+			g.note.Store(strings.Join(notes, "; "))
+		}
 		_, err := w.Write(Body[len(FirstLine):])
 		return err
 	})
 	resp.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	return resp, nil
+}
+
+// streamController is what a stream's producer finds on its writer
+// (manouche.StreamFunc).
+type streamController interface {
+	http.Flusher
+	FlushError() error
+	SetWriteDeadline(time.Time) error
 }
 
 // countedFile counts closes of the files the file view opens.
