@@ -61,8 +61,10 @@ type Stats struct {
 	Opened int64 // physical connections opened (the in-memory keeper not counted)
 	Reused int64 // kept connections taken by a scope
 	Closed int64 // physical connections closed (the keeper not counted)
-	Kept   int   // idle connections kept between scopes (gauge)
-	InUse  int   // connections held by a scope (gauge)
+	// HooksRun counts the on-commit hooks called (failed ones too).
+	HooksRun int64
+	Kept     int // idle connections kept between scopes (gauge)
+	InUse    int // connections held by a scope (gauge)
 }
 
 // ManagerOption configures NewManager.
@@ -125,7 +127,7 @@ type pool struct {
 	keeper *sqlx.Conn  // in-memory SQLite only
 	inUse  int
 
-	opened, reused, closedN atomic.Int64
+	opened, reused, closedN, hooksRun atomic.Int64
 }
 
 // physConn is one physical connection and its birth time.
@@ -711,5 +713,5 @@ func (m *Manager) Stats(alias string) Stats {
 	p.mu.Lock()
 	kept, inUse := len(p.idle), p.inUse
 	p.mu.Unlock()
-	return Stats{Opened: p.opened.Load(), Reused: p.reused.Load(), Closed: p.closedN.Load(), Kept: kept, InUse: inUse}
+	return Stats{Opened: p.opened.Load(), Reused: p.reused.Load(), Closed: p.closedN.Load(), HooksRun: p.hooksRun.Load(), Kept: kept, InUse: inUse}
 }

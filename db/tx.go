@@ -325,6 +325,7 @@ func (c *Conn) OnCommit(ctx context.Context, fn func(ctx context.Context) error,
 // runHooks is Django's run_and_clear_commit_hooks.
 func (c *Conn) runHooks(ctx context.Context, hooks []commitHook) error {
 	for _, h := range hooks {
+		c.p.hooksRun.Add(1)
 		if !h.robust {
 			if err := h.fn(ctx); err != nil {
 				return fmt.Errorf("db: on-commit hook %s: %w", manouche.FuncName(h.fn), err)

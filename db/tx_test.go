@@ -466,6 +466,25 @@ func TestOnCommit_86(t *testing.T) {
 				})
 			})
 
+			t.Run("counted in Stats", func(t *testing.T) {
+				before := e.m.Stats(DefaultAlias).HooksRun
+				e.request(func(ctx context.Context) {
+					c := e.conn(ctx)
+					_ = c.Atomic(ctx, func(ctx context.Context) error {
+						_ = c.OnCommit(ctx, hook("x"))
+						return c.OnCommit(ctx, hook("y"))
+					})
+					_ = c.Atomic(ctx, func(ctx context.Context) error {
+						_ = c.OnCommit(ctx, hook("dropped"))
+						return errors.New("rolled back")
+					})
+				})
+				check(t, "x", "y")
+				if got := e.m.Stats(DefaultAlias).HooksRun - before; got != 2 {
+					t.Errorf("Stats.HooksRun grew by %d, want 2", got)
+				}
+			})
+
 			t.Run("dropped on rollback", func(t *testing.T) {
 				e.request(func(ctx context.Context) {
 					c := e.conn(ctx)
