@@ -133,3 +133,34 @@ type namedFS struct {
 }
 
 func (n namedFS) String() string { return n.name }
+
+// Check parses every template of every loader and reports each broken
+// one, with its file and line; a sound set passes.
+func TestCheck(t *testing.T) {
+	good := mapFS(
+		"base.html", `<title>{{block "title" .}}{{end}}</title>{{block "content" .}}{{end}}`,
+		"page.html", "{{/* extends \"base.html\" */}}{{define \"content\"}}hi{{end}}",
+		"notes.txt", "{{ not a template",
+	)
+	if err := engine(t, templates.Config{FS: []fs.FS{good}}).Check(); err != nil {
+		t.Fatalf("a sound set: %v", err)
+	}
+	bad := mapFS(
+		"ok.html", "fine",
+		"syntax.html", "line one\n{{if}}",
+		"orphan.html", "{{/* extends \"missing.html\" */}}x",
+		"func.html", "{{nosuchfunc}}",
+	)
+	err := engine(t, templates.Config{FS: []fs.FS{bad}}).Check()
+	if err == nil {
+		t.Fatal("broken templates passed")
+	}
+	for _, want := range []string{"syntax.html:2", "missing.html", "nosuchfunc"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Check error lacks %q:\n%v", want, err)
+		}
+	}
+	if err := engine(t, templates.Config{FS: []fs.FS{bad}}).Check(".txt"); err != nil {
+		t.Errorf("no .txt templates: %v", err)
+	}
+}
