@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -101,8 +102,9 @@ func startCluster() (_ *server, err error) {
 	}
 
 	s := &server{cluster: c, dsn: func(name string) string {
-		return fmt.Sprintf("host=%s port=%d user=%s dbname=%s sslmode=disable",
-			quoteDSN(dir), port, superuser, quoteDSN(name))
+		// The URL form, so that it also serves as a DATABASE_URL.
+		q := url.Values{"host": {dir}, "port": {strconv.Itoa(port)}, "user": {superuser}, "sslmode": {"disable"}}
+		return (&url.URL{Scheme: "postgres", Path: "/" + name, RawQuery: q.Encode()}).String()
 	}}
 	if err := c.waitReady(s, s.dsn("postgres")); err != nil {
 		return nil, err
@@ -320,9 +322,4 @@ func pidAlive(file string, must bool) bool {
 	}
 	err = syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
-}
-
-// quoteDSN quotes a value of a keyword/value connection string.
-func quoteDSN(v string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
 }

@@ -50,8 +50,8 @@ type server struct {
 	cluster   *cluster                   // the cluster pgtest started; nil with DATABASE_URL
 }
 
-// URL returns a connection string, usable with github.com/lib/pq, for a
-// new, empty database created for this test and dropped in t.Cleanup. The
+// URL returns a postgres:// URL, usable with github.com/lib/pq and as a
+// DATABASE_URL (db.ParseURL), for a new, empty database created for this test and dropped in t.Cleanup. The
 // first call in a test binary starts the server (see the package
 // documentation); without PostgreSQL it skips the test, or fails it when
 // CI=true.

@@ -3,6 +3,7 @@ package pgtest
 import (
 	"context"
 	"database/sql"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -132,8 +133,9 @@ func TestServer(t *testing.T) {
 	if srv.cluster == nil {
 		t.Skip("server from DATABASE_URL")
 	}
-	if u := srv.dsn("x"); !strings.Contains(u, "host='/") {
-		t.Errorf("connection string %q does not name a socket directory", u)
+	u, err := url.Parse(srv.dsn("x"))
+	if err != nil || u.Scheme != "postgres" || !strings.HasPrefix(u.Query().Get("host"), "/") {
+		t.Errorf("URL %q (%v) does not name a socket directory", srv.dsn("x"), err)
 	}
 	var addr sql.NullString
 	if err := db.QueryRow("SELECT inet_server_addr()::text").Scan(&addr); err != nil {
