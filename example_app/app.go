@@ -3,142 +3,177 @@ package main
 import (
 	"context"
 	"fmt"
-	"html"
 	"io"
+	"io/fs"
 	"log/slog"
-	"os"
-	"strings"
-	"sync/atomic"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/manouche/manouche"
+	"github.com/manouche/manouche/db"
+	"github.com/manouche/manouche/example_app/polls"
+	"github.com/manouche/manouche/example_app/tfb"
 	"github.com/manouche/manouche/handler"
 	"github.com/manouche/manouche/middleware"
 	"github.com/manouche/manouche/response"
+	"github.com/manouche/manouche/sessiondb"
 	"github.com/manouche/manouche/signals"
+	"github.com/manouche/manouche/templates"
 	"github.com/manouche/manouche/urls"
 )
 
-// settingsFromEnv reads the twelve-factor settings: DEBUG (default on for
-// this example), ALLOWED_HOSTS (comma-separated) and SECRET_KEY.
-func settingsFromEnv() manouche.Settings {
-	s := manouche.Settings{Debug: os.Getenv("DEBUG") != "0" && os.Getenv("DEBUG") != "false"}
-	if hosts := os.Getenv("ALLOWED_HOSTS"); hosts != "" {
-		s.AllowedHosts = strings.Split(hosts, ",")
-	}
-	s.SecretKey = os.Getenv("SECRET_KEY")
-	return s
-}
+// alias is the one database the example app uses.
+const alias = db.DefaultAlias
 
-// app holds what the views share; nothing is global.
+// app is the example application: its database, templates, URLconf,
+// handler and counters. Nothing is global; two apps run side by side in
+// the tests.
 type app struct {
-	started, finished atomic.Int64
+	cfg       config
+	log       *slog.Logger
+	db        *db.Manager
+	engine    *templates.Engine
+	conf      *urls.Conf
+	handler   *handler.Handler
+	metrics   *metrics
+	sessions  *sessiondb.Store
+	uninstall func()
 }
 
-// newApp builds the handler: URLconf, middleware, signal receivers.
-func newApp(s manouche.Settings, logger *slog.Logger) (*handler.Handler, error) {
-	a := &app{}
-	conf, err := urls.New([]urls.Pattern{
-		urls.Path("", a.index, urls.Name("index")),
-		urls.Include("hello/", []urls.Pattern{
-			urls.Path("<str:name>/", a.hello, urls.Name("greet")),
-		}, urls.AppName("hello")),
-		urls.Path("count/<int:n>/", a.count, urls.Name("count")),
-		urls.Path("api/stats/", a.stats, urls.Name("stats")),
+// staticSources are the apps' static directories, collected into
+// STATIC_ROOT.
+func staticSources() []fs.FS { return []fs.FS{polls.Static()} }
+
+// openDB opens the connection manager (nothing connects yet).
+func openDB(cfg config, log *slog.Logger) (*db.Manager, error) {
+	return db.NewManager(db.Databases{alias: cfg.Database}, db.WithLogger(log), db.WithQueryLog(cfg.Settings.Debug))
+}
+
+// newApp builds the application on its own database manager. It does not
+// migrate: run migrate first (runserver does).
+func newApp(cfg config, log *slog.Logger) (*app, error) {
+	m, err := openDB(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	a, err := build(cfg, log, m)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func build(cfg config, log *slog.Logger, m *db.Manager) (*app, error) {
+	a := &app{cfg: cfg, log: log, db: m, sessions: sessiondb.New(m, alias)}
+
+	// Hashed static names when collectstatic has run; plain ones, served
+	// from the apps' own files, when it has not.
+	staticCfg := middleware.StaticConfig{Settings: cfg.Settings}
+	storage, err := middleware.LoadStaticStorage(cfg.Settings)
+	if err != nil {
+		return nil, fmt.Errorf("static files in %s: %w", cfg.Settings.StaticRoot, err)
+	}
+	if storage.Manifest() == nil {
+		staticCfg.FS = polls.Static()
+	}
+
+	eng, err := templates.NewEngine(templates.Config{
+		FS:     []fs.FS{polls.Templates(), tfb.Templates()},
+		Debug:  cfg.Settings.Debug,
+		Static: storage.URL,
+		ContextProcessors: []templates.ContextProcessor{
+			templates.RequestProcessor, templates.DebugProcessor, templates.StaticProcessor,
+			middleware.MessagesProcessor,
+		},
+		RequestFuncs: map[string]func(*manouche.Request) (any, error){"csrf_input": middleware.CSRFInputFunc},
 	})
 	if err != nil {
 		return nil, err
 	}
-	sig := signals.NewLifecycle(logger)
-	sig.RequestStarted.Connect(func(context.Context, any, signals.RequestStarted) error {
-		a.started.Add(1)
-		return nil
-	})
-	sig.RequestFinished.Connect(func(context.Context, any, signals.RequestFinished) error {
-		a.finished.Add(1)
-		return nil
-	})
-	return handler.New(handler.Config{
-		Settings:   s,
-		URLConf:    conf,
-		Middleware: []middleware.Factory{middleware.Hooks(&timing{})},
-		Logger:     logger,
-		Signals:    sig,
-	})
+	a.engine = eng
+
+	sig := signals.NewLifecycle(log)
+	a.metrics = newMetrics(sig, m, []string{alias})
+
+	patterns := []urls.Pattern{
+		urls.Path("", a.home, urls.Name("home")),
+		urls.Include("polls/", polls.New(m, alias, eng).URLs(), urls.AppName("polls"), urls.Namespace("polls")),
+		urls.Path("live/<int:n>/", a.live, urls.Name("live")),
+	}
+	patterns = append(patterns, tfb.New(m, alias, eng).URLs()...)
+	if cfg.Metrics {
+		patterns = append(patterns, urls.Path("debug/vars", a.metrics.view, urls.Name("debug-vars")))
+	}
+	if a.conf, err = urls.New(patterns, eng.ErrorHandlers()...); err != nil {
+		return nil, err
+	}
+
+	mw := middleware.Default(a.sessions)
+	mw = slices.Insert(mw, 1, middleware.Static(staticCfg)) // WhiteNoise's place: right after Security
+	mw = append([]middleware.Factory{a.metrics.layer, tfb.ServerHeaderMiddleware()}, mw...)
+	if a.handler, err = handler.New(handler.Config{
+		Settings: cfg.Settings, URLConf: a.conf, Middleware: mw, Logger: log, Signals: sig,
+	}); err != nil {
+		return nil, err
+	}
+	a.uninstall = m.Install(sig)
+	return a, nil
 }
 
-func (a *app) index(r *manouche.Request) (*manouche.Response, error) {
-	greet, err := urls.Reverse(r, "hello:greet", urls.Args("world"))
+// Close disconnects the app from its signals and closes every database
+// connection it holds.
+func (a *app) Close() error {
+	if a.uninstall != nil {
+		a.uninstall()
+		a.uninstall = nil
+	}
+	return a.db.Close()
+}
+
+// home sends the visitor to the polls.
+func (a *app) home(r *manouche.Request) (*manouche.Response, error) {
+	to, err := urls.Reverse(r, "polls:index")
 	if err != nil {
 		return nil, err
 	}
-	count, err := urls.Reverse(r, "count", urls.Args(5))
-	if err != nil {
-		return nil, err
-	}
-	stats, err := urls.Reverse(r, "stats")
-	if err != nil {
-		return nil, err
-	}
-	return response.HTML(fmt.Sprintf(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>manouche</title></head>
-<body><h1>Hello from manouche</h1>
-<ul>
-<li><a href="%s">a greeting</a> (a named route inside a namespaced include)</li>
-<li><a href="%s">a count to five</a> (a streaming response, one line a second)</li>
-<li><a href="%s">request counters</a> (request_started and request_finished receivers)</li>
-</ul></body></html>
-`, html.EscapeString(greet), html.EscapeString(count), html.EscapeString(stats))), nil
+	return response.Redirect(to)
 }
 
-func (a *app) hello(r *manouche.Request) (*manouche.Response, error) {
-	name, _ := manouche.Kwarg[string](r, "name")
-	return response.HTML("<!doctype html><title>Hello</title><h1>Hello, " + html.EscapeString(name) + "!</h1>"), nil
-}
-
-func (a *app) count(r *manouche.Request) (*manouche.Response, error) {
+// live streams the vote total n times, once every 100 ms, querying as it
+// goes: a stream that holds its request's database connection until its
+// last line (the graceful-shutdown test uses it as the slow stream).
+func (a *app) live(r *manouche.Request) (*manouche.Response, error) {
 	n, _ := manouche.Kwarg[int](r, "n")
-	if n > 60 {
-		return nil, &manouche.BadRequest{Message: "count to 60 at most"}
+	if n < 1 || n > 600 {
+		return nil, &manouche.Http404{Message: "n must be 1 to 600"}
+	}
+	conn, err := a.db.Conn(r.Context(), alias)
+	if err != nil {
+		return nil, err
 	}
 	resp := response.Stream(func(ctx context.Context, w io.Writer) error {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
 		for i := 1; i <= n; i++ {
-			if _, err := fmt.Fprintf(w, "%d\n", i); err != nil {
+			var votes int64
+			if err := conn.GetContext(ctx, &votes, "SELECT COALESCE(SUM(votes), 0) FROM polls_choice"); err != nil {
 				return err
 			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(time.Second):
+			if _, err := io.WriteString(w, strconv.Itoa(i)+" votes="+strconv.FormatInt(votes, 10)+"\n"); err != nil {
+				return err
+			}
+			if i < n {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-tick.C:
+				}
 			}
 		}
 		return nil
 	})
 	resp.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	return resp, nil
-}
-
-func (a *app) stats(r *manouche.Request) (*manouche.Response, error) {
-	return response.JSON(map[string]int64{
-		"request_started":  a.started.Load(),
-		"request_finished": a.finished.Load(),
-	})
-}
-
-// timing is a hook-style middleware: it stamps each request in
-// process_request and reports the time taken in process_response.
-type timing struct{}
-
-type startKey struct{}
-
-func (timing) ProcessRequest(r *manouche.Request) (*manouche.Response, error) {
-	r.SetContext(context.WithValue(r.Context(), startKey{}, time.Now()))
-	return nil, nil
-}
-
-func (timing) ProcessResponse(r *manouche.Request, resp *manouche.Response) (*manouche.Response, error) {
-	if t, ok := r.Context().Value(startKey{}).(time.Time); ok {
-		resp.Header().Set("Server-Timing", fmt.Sprintf("app;dur=%.3f", float64(time.Since(t).Microseconds())/1000))
-	}
 	return resp, nil
 }
