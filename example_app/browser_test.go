@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -140,6 +141,9 @@ func startChrome(t *testing.T) *webdriver {
 		},
 	}}}, &created)
 	d.session = created.SessionID
+	// Finding an element waits, boundedly, for it to appear: after a
+	// click the next page may still be loading.
+	d.call("POST", "/session/"+d.session+"/timeouts", map[string]int{"implicit": 10000}, nil)
 	t.Cleanup(func() {
 		req, _ := http.NewRequest("DELETE", d.base+"/session/"+d.session, nil)
 		if resp, err := http.DefaultClient.Do(req); err == nil {
@@ -147,6 +151,20 @@ func startChrome(t *testing.T) *webdriver {
 		}
 	})
 	return d
+}
+
+// waitURL waits, boundedly, for the browser to reach a URL matching re:
+// a click that submits a form returns before the next page has loaded.
+func (d *webdriver) waitURL(re *regexp.Regexp) {
+	d.t.Helper()
+	var u string
+	for range 100 {
+		if u = d.currentURL(); re.MatchString(u) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	d.t.Fatalf("the browser is at %s, never at %s:\n%.1000s", u, re, d.source())
 }
 
 func mustLookPath(name string) string {
@@ -172,14 +190,12 @@ func TestBrowserVote(t *testing.T) {
 		t.Fatalf("question list: %.500s", src)
 	}
 	d.click("main a, ul a, a[href^='/polls/']")
-	if u := d.currentURL(); !strings.Contains(u, "/polls/") {
-		t.Fatalf("after following a question: %s", u)
-	}
+	d.waitURL(regexp.MustCompile(`/polls/\d+/$`))
 	d.click("input[name=choice]")
 	d.click("form [type=submit]")
-	url, src := d.currentURL(), d.source()
-	if !strings.HasSuffix(url, "/results/") || !strings.Contains(src, "You voted for") {
-		t.Fatalf("after voting: %s\n%.1000s", url, src)
+	d.waitURL(regexp.MustCompile(`/polls/\d+/results/$`))
+	if src := d.source(); !strings.Contains(src, "You voted for") {
+		t.Fatalf("the results page lacks the flash message:\n%.1000s", src)
 	}
 
 	var png string
