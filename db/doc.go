@@ -76,6 +76,11 @@
 // A long-running worker finishes one scope per unit of work, so that a
 // dead or obsolete connection is replaced between units.
 //
+// Code that runs both inside requests and outside them (a migration, a
+// session store's cleanup) uses Manager.Do: the scope's own connection
+// when ctx has a scope, else a Background scope made and finished for the
+// call.
+//
 // # Transactions
 //
 // Conn.Atomic (and Manager.Atomic) is Django's transaction.atomic: the

@@ -303,6 +303,25 @@ func (m *Manager) Background(ctx context.Context) (context.Context, func() error
 	return ctx, func() error { return m.finish(ctx, scope) }
 }
 
+// Do calls f with ctx's connection to alias: the request's (or job's)
+// own when ctx carries a scope, else that of a Background scope made for
+// the call and finished when f returns, its closing errors joined to f's.
+// It is for code that runs both inside requests and outside them — a
+// migration run from a command or a view, a store used by the session
+// middleware and by a cleanup job.
+func (m *Manager) Do(ctx context.Context, alias string, f func(ctx context.Context, c *Conn) error) (err error) {
+	if manouche.ScopeFrom(ctx) == nil {
+		var finish func() error
+		ctx, finish = m.Background(ctx)
+		defer func() { err = errors.Join(err, finish()) }()
+	}
+	c, err := m.Conn(ctx, alias)
+	if err != nil {
+		return err
+	}
+	return f(ctx, c)
+}
+
 // state returns the Manager's state in scope, created on first use; nil
 // when the scope is finished and holds none (the request is ending and
 // never used this Manager).

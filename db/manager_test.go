@@ -648,6 +648,50 @@ func TestBackground_89(t *testing.T) {
 	}
 }
 
+// Do uses the scope's own connection when ctx has one, and otherwise a
+// Background scope that is finished (its connection closed at ConnMaxAge
+// 0) when f returns, f's error and all.
+func TestDo(t *testing.T) {
+	e := newEnv(t, database(t, "sqlite"))
+	boom := errors.New("boom")
+	var seen *Conn
+	err := e.m.Do(context.Background(), DefaultAlias, func(ctx context.Context, c *Conn) error {
+		seen = c
+		if _, err := c.ExecContext(ctx, "SELECT 1"); err != nil {
+			return err
+		}
+		if e.conn(ctx) != c {
+			t.Error("f's context does not reach the same connection")
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Do = %v, want f's error", err)
+	}
+	wantStats(t, e.m, Stats{Opened: 1, Closed: 1})
+	if _, err := seen.ExecContext(context.Background(), "SELECT 1"); err == nil {
+		t.Error("the connection of a finished Do scope still works")
+	}
+
+	ctx, done := e.m.Background(context.Background())
+	own := e.conn(ctx)
+	if err := e.m.Do(ctx, DefaultAlias, func(_ context.Context, c *Conn) error {
+		if c != own {
+			t.Error("Do inside a scope took another connection")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	wantStats(t, e.m, Stats{Opened: 2, Closed: 1, InUse: 1})
+	if err := done(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.m.Do(context.Background(), "nope", func(context.Context, *Conn) error { return nil }); !errors.Is(err, ErrNoAlias) {
+		t.Errorf("unknown alias: %v", err)
+	}
+}
+
 // Close shuts everything; later Conn calls fail; a scope still holding a
 // connection closes it when it ends.
 func TestClose(t *testing.T) {

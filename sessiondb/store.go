@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/manouche/manouche"
 	"github.com/manouche/manouche/db"
 	"github.com/manouche/manouche/middleware"
 )
@@ -55,7 +54,7 @@ func (s *Store) clock() time.Time { return s.now().UTC().Truncate(time.Microseco
 // in the database alias of m, if they do not exist. It is idempotent. With
 // a context that carries no scope it makes a Background scope of its own.
 func Migrate(ctx context.Context, m *db.Manager, alias string) error {
-	return run(ctx, m, alias, func(ctx context.Context, c *db.Conn) error {
+	return m.Do(ctx, alias, func(ctx context.Context, c *db.Conn) error {
 		expire := "timestamp with time zone"
 		if c.Engine() == db.SQLite {
 			expire = "datetime"
@@ -76,25 +75,6 @@ func Migrate(ctx context.Context, m *db.Manager, alias string) error {
 	})
 }
 
-// run calls f with the connection of ctx's scope to alias, or, when ctx
-// carries no scope, of a Background scope made and finished for the call.
-func run(ctx context.Context, m *db.Manager, alias string, f func(ctx context.Context, c *db.Conn) error) (err error) {
-	if manouche.ScopeFrom(ctx) == nil {
-		var finish func() error
-		ctx, finish = m.Background(ctx)
-		defer func() {
-			if ferr := finish(); err == nil {
-				err = ferr
-			}
-		}()
-	}
-	c, err := m.Conn(ctx, alias)
-	if err != nil {
-		return err
-	}
-	return f(ctx, c)
-}
-
 // Load returns the session under key unless it has expired. A row whose
 // data is not a JSON object loads as an empty session, as Django's decode
 // does.
@@ -103,7 +83,7 @@ func (s *Store) Load(ctx context.Context, key string) (map[string]any, bool, err
 		return nil, false, nil
 	}
 	var raw string
-	err := run(ctx, s.m, s.alias, func(ctx context.Context, c *db.Conn) error {
+	err := s.m.Do(ctx, s.alias, func(ctx context.Context, c *db.Conn) error {
 		return c.GetContext(ctx, &raw, "SELECT session_data FROM "+Table+" WHERE session_key = $1 AND expire_date > $2", key, s.clock())
 	})
 	if errors.Is(err, sql.ErrNoRows) {
@@ -135,7 +115,7 @@ func (s *Store) Save(ctx context.Context, key string, data map[string]any, age t
 	}
 	expire := s.clock().Add(age)
 	var n int64
-	err = run(ctx, s.m, s.alias, func(ctx context.Context, c *db.Conn) error {
+	err = s.m.Do(ctx, s.alias, func(ctx context.Context, c *db.Conn) error {
 		var res sql.Result
 		var err error
 		if create {
@@ -165,7 +145,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if !middleware.ValidSessionKey(key) {
 		return nil
 	}
-	err := run(ctx, s.m, s.alias, func(ctx context.Context, c *db.Conn) error {
+	err := s.m.Do(ctx, s.alias, func(ctx context.Context, c *db.Conn) error {
 		_, err := c.ExecContext(ctx, "DELETE FROM "+Table+" WHERE session_key = $1", key)
 		return err
 	})
@@ -180,7 +160,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // it makes a Background scope of its own.
 func (s *Store) ClearExpired(ctx context.Context) (int64, error) {
 	var n int64
-	err := run(ctx, s.m, s.alias, func(ctx context.Context, c *db.Conn) error {
+	err := s.m.Do(ctx, s.alias, func(ctx context.Context, c *db.Conn) error {
 		res, err := c.ExecContext(ctx, "DELETE FROM "+Table+" WHERE expire_date < $1", s.clock())
 		if err != nil {
 			return err

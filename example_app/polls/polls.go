@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"time"
 
-	"github.com/manouche/manouche"
 	"github.com/manouche/manouche/db"
 	"github.com/manouche/manouche/templates"
 	"github.com/manouche/manouche/urls"
@@ -161,7 +160,7 @@ const migrateLock = 0x706f6c6c73
 // other. With a context that carries no scope it makes a Background scope
 // of its own.
 func Migrate(ctx context.Context, m *db.Manager, alias string) error {
-	err := run(ctx, m, alias, func(ctx context.Context, c *db.Conn) error {
+	err := m.Do(ctx, alias, func(ctx context.Context, c *db.Conn) error {
 		return c.Atomic(ctx, func(ctx context.Context) error {
 			if c.Engine() == db.Postgres {
 				if _, err := c.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(migrateLock)); err != nil {
@@ -201,7 +200,7 @@ var seeds = []struct {
 // writers and on SQLite begins IMMEDIATE). With a context that carries no
 // scope it makes a Background scope of its own.
 func Seed(ctx context.Context, m *db.Manager, alias string) error {
-	err := run(ctx, m, alias, func(ctx context.Context, c *db.Conn) error {
+	err := m.Do(ctx, alias, func(ctx context.Context, c *db.Conn) error {
 		return c.Atomic(ctx, func(ctx context.Context) error {
 			if c.Engine() == db.Postgres {
 				if _, err := c.ExecContext(ctx, "LOCK TABLE polls_question IN SHARE ROW EXCLUSIVE MODE"); err != nil {
@@ -239,22 +238,3 @@ func Seed(ctx context.Context, m *db.Manager, alias string) error {
 // utcNow returns now() in UTC to the microsecond: what both databases
 // store, and on SQLite a text form whose order is the time order.
 func utcNow(now func() time.Time) time.Time { return now().UTC().Truncate(time.Microsecond) }
-
-// run calls f with the connection of ctx's scope to alias, or, when ctx
-// carries no scope, of a Background scope made and finished for the call.
-func run(ctx context.Context, m *db.Manager, alias string, f func(ctx context.Context, c *db.Conn) error) (err error) {
-	if manouche.ScopeFrom(ctx) == nil {
-		var finish func() error
-		ctx, finish = m.Background(ctx)
-		defer func() {
-			if ferr := finish(); err == nil {
-				err = ferr
-			}
-		}()
-	}
-	c, err := m.Conn(ctx, alias)
-	if err != nil {
-		return err
-	}
-	return f(ctx, c)
-}

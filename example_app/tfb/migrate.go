@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/manouche/manouche"
 	"github.com/manouche/manouche/db"
 )
 
@@ -52,35 +51,24 @@ var schema = []string{
 // at once. The seeding runs in one transaction with multi-row INSERTs.
 // With a context that carries no scope (not a request's), Migrate makes a
 // Background scope of its own and finishes it.
-func Migrate(ctx context.Context, m *db.Manager, alias string) (err error) {
-	if manouche.ScopeFrom(ctx) == nil {
-		var finish func() error
-		ctx, finish = m.Background(ctx)
-		defer func() {
-			if ferr := finish(); err == nil && ferr != nil {
-				err = fmt.Errorf("tfb: migrating: %w", ferr)
+func Migrate(ctx context.Context, m *db.Manager, alias string) error {
+	return m.Do(ctx, alias, func(ctx context.Context, c *db.Conn) error {
+		for _, q := range schema {
+			if _, err := c.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("tfb: migrating: %w", err)
 			}
-		}()
-	}
-	c, err := m.Conn(ctx, alias)
-	if err != nil {
-		return fmt.Errorf("tfb: migrating: %w", err)
-	}
-	for _, q := range schema {
-		if _, err := c.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("tfb: migrating: %w", err)
 		}
-	}
-	err = c.Atomic(ctx, func(ctx context.Context) error {
-		if err := seed(ctx, c, "world", worldRows, func(id int) any { return rand.IntN(worldRows) + 1 }); err != nil {
-			return err
+		err := c.Atomic(ctx, func(ctx context.Context) error {
+			if err := seed(ctx, c, "world", worldRows, func(id int) any { return rand.IntN(worldRows) + 1 }); err != nil {
+				return err
+			}
+			return seed(ctx, c, "fortune", len(fortunes), func(id int) any { return fortunes[id-1] })
+		})
+		if err != nil {
+			return fmt.Errorf("tfb: seeding: %w", err)
 		}
-		return seed(ctx, c, "fortune", len(fortunes), func(id int) any { return fortunes[id-1] })
+		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("tfb: seeding: %w", err)
-	}
-	return nil
 }
 
 // seed inserts the rows (id, value(id)) for ids 1..n into table unless
