@@ -4,6 +4,7 @@ import (
 	"context"
 	"expvar"
 	"io"
+	"runtime"
 
 	"github.com/manouche/manouche"
 	"github.com/manouche/manouche/db"
@@ -45,6 +46,10 @@ func newMetrics(sig *signals.Lifecycle, m *db.Manager, aliases []string) *metric
 		}))
 	}
 	mt.vars.Set("databases", dbs)
+	// The process: what a soak watches for growth.
+	mt.vars.Set("goroutines", expvar.Func(func() any { return runtime.NumGoroutine() }))
+	mt.vars.Set("heap_alloc", expvar.Func(func() any { return readMem().HeapAlloc }))
+	mt.vars.Set("heap_inuse", expvar.Func(func() any { return readMem().HeapInuse }))
 	sig.RequestStarted.Connect(func(context.Context, any, signals.RequestStarted) error {
 		mt.started.Add(1)
 		return nil
@@ -95,4 +100,12 @@ func (mt *metrics) count(name string) int64 {
 		return v.Value()
 	}
 	return 0
+}
+
+// readMem reads the runtime's memory statistics (a short stop of the
+// world: only when /debug/vars is read).
+func readMem() *runtime.MemStats {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return &ms
 }

@@ -89,6 +89,12 @@ func TestMetrics(t *testing.T) {
 	if _, ok := got.Databases[alias]["on_commit_hooks_run"]; !ok {
 		t.Errorf("databases %v", got.Databases)
 	}
+	for _, name := range []string{"goroutines", "heap_alloc", "heap_inuse"} {
+		var n int64
+		if err := json.Unmarshal(raw[name], &n); err != nil || n <= 0 {
+			t.Errorf("%s = %s (%v)", name, raw[name], err)
+		}
+	}
 	if ct := resp.Header().Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type %q", ct)
 	}
