@@ -91,6 +91,11 @@ type Response struct {
 	closed     bool
 	closers    []io.Closer
 	afterClose []func()
+	// The first backing arrays of closers and afterClose: most responses
+	// have a closer or two (the request, a file) and the handler's one
+	// after-close hook, so these cost no allocation of their own.
+	closerBuf [2]io.Closer
+	afterBuf  [1]func()
 
 	logged bool
 	ctBuf  [1]string // backs the Content-Type header NewResponse sets
@@ -324,6 +329,9 @@ func (r *Response) AddCloser(c io.Closer) {
 		_ = safeClose(c)
 		return
 	}
+	if r.closers == nil {
+		r.closers = r.closerBuf[:0]
+	}
 	r.closers = append(r.closers, c)
 	r.mu.Unlock()
 }
@@ -337,6 +345,9 @@ func (r *Response) AfterClose(f func()) {
 		r.mu.Unlock()
 		f()
 		return
+	}
+	if r.afterClose == nil {
+		r.afterClose = r.afterBuf[:0]
 	}
 	r.afterClose = append(r.afterClose, f)
 	r.mu.Unlock()
@@ -369,6 +380,9 @@ func (r *Response) Close() error {
 			errs = append(errs, err)
 		}
 	}
+	// Nothing else touches the arrays once closed: drop what they hold.
+	clear(r.closerBuf[:])
+	r.afterBuf[0] = nil
 	return errors.Join(errs...)
 }
 

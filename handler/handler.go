@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/manouche/manouche"
 	"github.com/manouche/manouche/middleware"
@@ -150,9 +151,10 @@ func (h *Handler) loadMiddleware(factories []middleware.Factory) error {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	// What belongs to this request alone (its database connections, …)
 	// hangs off its context from the start (DESIGN promise 2).
-	ctx, _ := manouche.NewScope(hr.Context())
+	ctx, scope := manouche.NewScope(hr.Context())
 	hr = hr.WithContext(ctx)
-	fin := &finisher{h: h, hr: hr}
+	fin := &finisher{h: h, hr: hr, scope: scope}
+	fin.ctx.Context = ctx
 	if err := h.sig.RequestStarted.Send(hr.Context(), h, signals.RequestStarted{Request: hr}); err != nil {
 		// The request was never built (SEMANTICS 70). Answer, and still
 		// finish it so that started and finished pair up.
@@ -232,8 +234,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 
 // finisher sends request_finished once per request.
 type finisher struct {
-	h    *Handler
-	hr   *http.Request
+	h     *Handler
+	hr    *http.Request
+	scope *manouche.Scope
+	// ctx is the request's context without its cancellation: cleanup
+	// must run even when the client has gone. It lives here, not in a
+	// context.WithoutCancel, to cost no allocation of its own.
+	ctx  uncancelled
 	done atomic.Bool
 }
 
@@ -241,13 +248,18 @@ func (f *finisher) finish() {
 	if !f.done.CompareAndSwap(false, true) {
 		return
 	}
-	ctx := context.WithoutCancel(f.hr.Context())
 	// Nothing new may be taken for the request once it ends; its
 	// request_finished receivers then release what its scope holds.
-	if s := manouche.ScopeFrom(ctx); s != nil {
-		s.Finish()
-	}
+	f.scope.Finish()
 	// Every receiver runs, even after one fails: a failing receiver must not
 	// stop another's cleanup (database connections; SEMANTICS 70).
-	_ = f.h.sig.RequestFinished.SendRobust(ctx, f.h, signals.RequestFinished{Request: f.hr})
+	_ = f.h.sig.RequestFinished.SendRobust(&f.ctx, f.h, signals.RequestFinished{Request: f.hr})
 }
+
+// uncancelled is context.WithoutCancel's context: the values of the
+// embedded one, never done.
+type uncancelled struct{ context.Context }
+
+func (uncancelled) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (uncancelled) Done() <-chan struct{}       { return nil }
+func (uncancelled) Err() error                  { return nil }

@@ -407,6 +407,21 @@ func TestClientGoneDuringSlowView(t *testing.T) {
 		return nil, r.Context().Err()
 	}))
 	c.Connect(h.Signals())
+	// request_finished receivers clean up with a context that is never
+	// cancelled, though the client's request was, and that still carries
+	// the request's scope.
+	finishCtx := make(chan error, 1)
+	h.Signals().RequestFinished.Connect(func(ctx context.Context, _ any, _ signals.RequestFinished) error {
+		switch {
+		case ctx.Err() != nil || ctx.Done() != nil:
+			finishCtx <- fmt.Errorf("request_finished got a cancellable context (err %v)", ctx.Err())
+		case manouche.ScopeFrom(ctx) == nil:
+			finishCtx <- errors.New("request_finished's context lacks the request's scope")
+		default:
+			finishCtx <- nil
+		}
+		return nil
+	})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -425,6 +440,9 @@ func TestClientGoneDuringSlowView(t *testing.T) {
 		t.Fatal("the request succeeded although the client cancelled it")
 	}
 	waitFor(t, func() bool { return c.Finished.Load() == 1 })
+	if err := <-finishCtx; err != nil {
+		t.Fatal(err)
+	}
 	if c.Exceptions.Load() != 0 || strings.Contains(logs.String(), "Internal Server Error") {
 		t.Fatalf("exceptions %d, log:\n%s", c.Exceptions.Load(), logs)
 	}
