@@ -116,11 +116,14 @@ type pool struct {
 	// stay checked out of the sql.DB, so its own waiters would never see a
 	// kept connection come back.
 	slots chan struct{}
-	// openMu serialises the opening of SQLite connections: a new one may
-	// switch the file to WAL, which needs the database to itself, and
-	// SQLite answers "database is locked" at once, without waiting, to a
-	// connection opened meanwhile.
-	openMu sync.Mutex
+	// openMu serialises the opening of SQLite connections until one has
+	// opened: the first may switch the file to WAL, which needs the
+	// database to itself, and SQLite answers "database is locked" at once,
+	// without waiting, to a connection opened meanwhile. WAL mode is kept
+	// in the file, so once a connection has opened (opened is set) the
+	// others open side by side.
+	openMu     sync.Mutex
+	openedOnce atomic.Bool
 
 	mu     sync.Mutex
 	idle   []*physConn // LIFO
@@ -453,11 +456,15 @@ func (m *Manager) open(ctx context.Context, p *pool) (*physConn, error) {
 			return nil, err
 		}
 	}
-	if p.set.Engine == SQLite {
+	serial := p.set.Engine == SQLite && !p.openedOnce.Load()
+	if serial {
 		p.openMu.Lock()
 	}
 	conn, err := p.db.Connx(ctx)
-	if p.set.Engine == SQLite {
+	if serial {
+		if err == nil {
+			p.openedOnce.Store(true)
+		}
 		p.openMu.Unlock()
 	}
 	if err != nil {

@@ -615,6 +615,46 @@ func TestSQLiteFileDefaults(t *testing.T) {
 	}
 }
 
+// Opening SQLite connections: the first opens of a new file are
+// serialised (the switch to WAL needs the file to itself: concurrent
+// first opens failed with "database is locked"), and once one has opened
+// the others open side by side, as CONN_MAX_AGE 0 opens one per request.
+func TestSQLiteConcurrentOpens(t *testing.T) {
+	for round := range 3 {
+		e := newEnv(t, database(t, "sqlite"))
+		var wg sync.WaitGroup
+		errs := make(chan error, 200)
+		for range 10 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 20 {
+					ctx, finish := e.m.Background(context.Background())
+					c, err := e.m.Conn(ctx, DefaultAlias)
+					if err == nil {
+						_, err = c.ExecContext(ctx, "SELECT 1")
+					}
+					if ferr := finish(); err == nil {
+						err = ferr
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Errorf("round %d: %v", round, err)
+		}
+		if s := e.m.Stats(DefaultAlias); s.Opened != 200 || s.Closed != 200 {
+			t.Errorf("round %d: opened %d, closed %d; want a connection per scope", round, s.Opened, s.Closed)
+		}
+	}
+}
+
 // SEMANTICS 89: Background is an explicit scope with the request rules.
 func TestBackground_89(t *testing.T) {
 	for _, age := range []time.Duration{0, Forever} {
