@@ -49,7 +49,7 @@ func engines(t *testing.T) map[string]func(t *testing.T) env {
 }
 
 // command runs one command of the command line and returns its output.
-func command(t *testing.T, e env, args ...string) (string, error) {
+func command(t testing.TB, e env, args ...string) (string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	err := run(context.Background(), args, e.get, &out, &errOut)
