@@ -14,6 +14,8 @@
 //	{% url "polls:detail" 5 %}, pk=5              {{url "polls:detail" 5}}, {{url "polls:detail" (kwargs "pk" 5)}}
 //	{% static "site.css" %}                       {{static "site.css"}}
 //	context_processors.request/debug/static/csrf  RequestProcessor, DebugProcessor, StaticProcessor, CSRFProcessor
+//	{% csrf_token %}                              {{csrf_input}}, with Config.RequestFuncs (middleware.CSRFInputFunc)
+//	check's template checks                       Engine.Check
 //	TemplateDoesNotExist, loader postmortem       *DoesNotExistError, its Tried
 //	404.html, 500.html, 400.html, 403.html        Engine.ErrorView, Engine.ErrorHandlers
 //
@@ -63,6 +65,15 @@
 // answer of Config.Static, which knows hashed names) and kwargs (keyword
 // arguments for url). A failure of url or static is an error of the render,
 // not a panic and not an empty string.
+//
+// Config.RequestFuncs adds functions of no argument that answer for the
+// request being rendered, called only when the template prints them:
+// {{csrf_input}} (middleware.CSRFInputFunc) makes a CSRF token, and sends
+// its cookie, only on pages with a form. A template.HTML result is
+// printed unescaped.
+//
+// Engine.Check parses every template of every loader and reports each
+// broken one with its file and line, for a project's start-up checks.
 //
 // # Template responses
 //
