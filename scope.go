@@ -19,7 +19,7 @@ type Scope struct {
 	// package that keeps request state), so a slice whose first backing
 	// array lives in the scope itself beats a map.
 	values   []scopeEntry
-	inline   [2]scopeEntry
+	inline   [4]scopeEntry
 	finished bool
 }
 
