@@ -28,8 +28,8 @@ func SplitDomainPort(host string) (domain, port string) {
 		}
 		inner := h[1:end]
 		colon := strings.IndexByte(inner, ':')
-		if colon < 0 || colon == len(inner)-1 || !allIn(inner[:colon], "0123456789abcdef") ||
-			!allIn(inner[colon+1:], "0123456789abcdef.:") {
+		if colon < 0 || colon == len(inner)-1 || !allIn(inner[:colon], isLowerHex) ||
+			!allIn(inner[colon+1:], isHexDotColon) {
 			return "", ""
 		}
 		domain, rest = h[:end+1], h[end+1:]
@@ -38,13 +38,13 @@ func SplitDomainPort(host string) (domain, port string) {
 		if end < 0 {
 			end = len(h)
 		}
-		if end == 0 || !allIn(h[:end], "0123456789abcdefghijklmnopqrstuvwxyz.-") {
+		if end == 0 || !allIn(h[:end], isDomainByte) {
 			return "", ""
 		}
 		domain, rest = h[:end], h[end:]
 	}
 	if rest != "" {
-		if len(rest) < 2 || rest[0] != ':' || !allIn(rest[1:], "0123456789") {
+		if len(rest) < 2 || rest[0] != ':' || !allIn(rest[1:], isDigit) {
 			return "", ""
 		}
 		port = rest[1:]
@@ -52,15 +52,21 @@ func SplitDomainPort(host string) (domain, port string) {
 	return strings.TrimSuffix(domain, "."), port
 }
 
-// allIn reports whether every byte of s is in set.
-func allIn(s, set string) bool {
+// allIn reports whether every byte of s is in the class.
+func allIn(s string, class func(byte) bool) bool {
 	for i := 0; i < len(s); i++ {
-		if strings.IndexByte(set, s[i]) < 0 {
+		if !class(s[i]) {
 			return false
 		}
 	}
 	return true
 }
+
+// The byte classes of Django's host_validation_re, on a lower-cased host.
+func isDigit(c byte) bool       { return '0' <= c && c <= '9' }
+func isLowerHex(c byte) bool    { return isDigit(c) || 'a' <= c && c <= 'f' }
+func isHexDotColon(c byte) bool { return isLowerHex(c) || c == '.' || c == ':' }
+func isDomainByte(c byte) bool  { return isDigit(c) || 'a' <= c && c <= 'z' || c == '.' || c == '-' }
 
 // ValidateHost reports whether domain (lower-case, without port, as
 // returned by SplitDomainPort) matches one of the allowed patterns, as

@@ -77,7 +77,7 @@ type Response struct {
 	// StatusCode is the HTTP status, 100 to 599.
 	StatusCode int
 
-	header  http.Header
+	hdr     headers
 	cookies []*http.Cookie
 
 	kind       Kind
@@ -98,7 +98,6 @@ type Response struct {
 	afterBuf  [1]func()
 
 	logged bool
-	ctBuf  [1]string // backs the Content-Type header NewResponse sets
 }
 
 // NewResponse returns a buffered response with the given status, body and
@@ -108,8 +107,7 @@ func NewResponse(status int, body []byte, contentType string) *Response {
 		contentType = "text/html; charset=utf-8"
 	}
 	r := &Response{StatusCode: status, content: body}
-	r.ctBuf[0] = contentType
-	r.header = http.Header{"Content-Type": r.ctBuf[:]}
+	r.hdr.set("Content-Type", contentType)
 	return r
 }
 
@@ -130,14 +128,15 @@ func NewDeferredResponse(status int, rd Renderer, contentType string) *Response 
 	return r
 }
 
-// Header returns the response headers (case-insensitive, as Django's
-// response.headers). Cookies are kept apart: see SetCookie.
-func (r *Response) Header() http.Header {
-	if r.header == nil {
-		r.header = http.Header{}
-	}
-	return r.header
-}
+// Header returns the response headers as an http.Header (case-insensitive,
+// as Django's response.headers), live: what is set in it is the response's.
+// Cookies are kept apart: see SetCookie.
+//
+// The first call builds the map. The header methods (SetHeader, GetHeader,
+// HasHeader, SetDefaultHeader, AddHeader, DelHeader, CopyHeader) work
+// before and after it, and until then cost no map: the built-in
+// middleware use them, and so should a layer that runs on every request.
+func (r *Response) Header() http.Header { return r.hdr.header() }
 
 // Kind reports how the response carries its body.
 func (r *Response) Kind() Kind { return r.kind }
@@ -147,7 +146,7 @@ func (r *Response) IsStreaming() bool { return r.kind == Streaming }
 
 // Charset returns the charset named in Content-Type, or "utf-8".
 func (r *Response) Charset() string {
-	ct := r.Header().Get("Content-Type")
+	ct := r.GetHeader("Content-Type")
 	for _, part := range strings.Split(ct, ";")[1:] {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if ok && strings.EqualFold(k, "charset") {

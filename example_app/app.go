@@ -174,6 +174,6 @@ func (a *app) live(r *manouche.Request) (*manouche.Response, error) {
 		}
 		return nil
 	})
-	resp.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	resp.SetHeader("Content-Type", "text/plain; charset=utf-8")
 	return resp, nil
 }

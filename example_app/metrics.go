@@ -89,7 +89,7 @@ func (mt *metrics) layer(next middleware.Handler) (middleware.Middleware, error)
 // view serves the counters as one JSON object.
 func (mt *metrics) view(r *manouche.Request) (*manouche.Response, error) {
 	resp := manouche.NewResponse(200, []byte(mt.vars.String()), "application/json")
-	resp.Header().Set("Cache-Control", "no-store")
+	resp.SetHeader("Cache-Control", "no-store")
 	return resp, nil
 }
 

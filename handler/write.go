@@ -18,17 +18,29 @@ import (
 // whether the connection must be cut because a stream failed half way.
 func (h *Handler) write(w http.ResponseWriter, r *manouche.Request, resp *manouche.Response) (abort bool) {
 	status := resp.StatusCode // valid: ServeHTTP replaced an invalid one
-	hdr := w.Header()
-	for k, v := range resp.Header() {
-		hdr[k] = v
+	noBody := r.Method == http.MethodHead || status == http.StatusNoContent ||
+		status == http.StatusNotModified || status < 200
+	var body []byte
+	if resp.Kind() != manouche.Streaming {
+		// A deferred response nobody rendered has no content: ServeHTTP
+		// renders it first.
+		body, _ = resp.Content()
+		if status == http.StatusNoContent || status < 200 {
+			resp.DelHeader("Content-Length")
+		} else if status != http.StatusNotModified {
+			// The body is known: its true length, for GET and HEAD alike.
+			resp.SetHeader("Content-Length", strconv.Itoa(len(body)))
+		}
 	}
+	// One copy into net/http's map, the value slices shared: the
+	// response's inline headers cost no map of their own.
+	hdr := w.Header()
+	resp.CopyHeader(hdr)
 	for _, c := range resp.Cookies() {
 		if v := c.String(); v != "" {
 			hdr.Add("Set-Cookie", v)
 		}
 	}
-	noBody := r.Method == http.MethodHead || status == http.StatusNoContent ||
-		status == http.StatusNotModified || status < 200
 
 	if resp.Kind() == manouche.Streaming {
 		w.WriteHeader(status)
@@ -37,16 +49,8 @@ func (h *Handler) write(w http.ResponseWriter, r *manouche.Request, resp *manouc
 		}
 		return h.stream(w, r, resp.Stream())
 	}
-
-	body, err := resp.Content()
-	if err != nil { // a deferred response nobody rendered: ServeHTTP renders it first
-		body = nil
-	}
 	if status == http.StatusNoContent || status < 200 {
-		hdr.Del("Content-Length")
-	} else if status != http.StatusNotModified {
-		// The body is known: its true length, for GET and HEAD alike.
-		hdr.Set("Content-Length", strconv.Itoa(len(body)))
+		delete(hdr, "Content-Length")
 	}
 	w.WriteHeader(status)
 	if !noBody && len(body) > 0 {

@@ -175,10 +175,9 @@ func (l *commonLayer) respond(r *manouche.Request, resp *manouche.Response) (*ma
 	}
 	if resp.Kind() == manouche.Buffered && resp.StatusCode >= 200 &&
 		resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusNotModified {
-		h := resp.Header()
-		if _, ok := h["Content-Length"]; !ok {
+		if !resp.HasHeader("Content-Length") {
 			body, _ := resp.Content() // buffered: never an error
-			h["Content-Length"] = []string{strconv.Itoa(len(body))}
+			resp.SetHeader("Content-Length", strconv.Itoa(len(body)))
 		}
 	}
 	return resp, nil

@@ -78,19 +78,14 @@ func (c *conditionalGet) Serve(r *manouche.Request) (*manouche.Response, error) 
 	if r.Method != http.MethodGet || resp.Kind() == manouche.Deferred {
 		return resp, nil
 	}
-	h := resp.Header()
-	etags, hasETag := h["Etag"]
-	if !hasETag && resp.Kind() == manouche.Buffered && !condNoStore(h["Cache-Control"]) {
+	etag := resp.GetHeader("Etag")
+	if !resp.HasHeader("Etag") && resp.Kind() == manouche.Buffered && !condNoStore(resp.HeaderValues("Cache-Control")) {
 		if body, _ := resp.Content(); len(body) > 0 {
-			etags = []string{condContentETag(body)}
-			h["Etag"] = etags
+			etag = condContentETag(body)
+			resp.SetHeader("Etag", etag)
 		}
 	}
-	var etag string
-	if len(etags) > 0 {
-		etag = etags[0]
-	}
-	lastModified, hasLM := condDate(h, "Last-Modified")
+	lastModified, hasLM := condDate(resp.HeaderValues("Last-Modified"))
 	if etag == "" && !hasLM {
 		return resp, nil
 	}
@@ -116,7 +111,7 @@ func condEvaluate(req http.Header, etag string, lastModified time.Time, hasLM bo
 	}
 	// Step 2: If-Unmodified-Since, without If-Match.
 	if !imListed && hasLM {
-		if ius, ok := condDate(req, "If-Unmodified-Since"); ok && lastModified.Unix() > ius.Unix() {
+		if ius, ok := condDate(req["If-Unmodified-Since"]); ok && lastModified.Unix() > ius.Unix() {
 			return http.StatusPreconditionFailed
 		}
 	}
@@ -127,7 +122,7 @@ func condEvaluate(req http.Header, etag string, lastModified time.Time, hasLM bo
 	}
 	// Step 4: If-Modified-Since, without If-None-Match.
 	if !inmListed && hasLM {
-		if ims, ok := condDate(req, "If-Modified-Since"); ok && lastModified.Unix() <= ims.Unix() {
+		if ims, ok := condDate(req["If-Modified-Since"]); ok && lastModified.Unix() <= ims.Unix() {
 			return http.StatusNotModified
 		}
 	}
@@ -232,10 +227,9 @@ func condContentETag(body []byte) string {
 	return string(b[:])
 }
 
-// condDate returns the date in header name of h, if it has one
-// http.ParseTime reads.
-func condDate(h http.Header, name string) (time.Time, bool) {
-	v := h[name]
+// condDate returns the date in the first of a header's values, if it has
+// one http.ParseTime reads.
+func condDate(v []string) (time.Time, bool) {
 	if len(v) == 0 || v[0] == "" {
 		return time.Time{}, false
 	}
@@ -248,10 +242,9 @@ func condDate(h http.Header, name string) (time.Time, bool) {
 // the cookies.
 func condNotModified(resp *manouche.Response) *manouche.Response {
 	nm := response.NotModified()
-	from, to := resp.Header(), nm.Header()
 	for _, k := range [...]string{"Cache-Control", "Content-Location", "Date", "Etag", "Expires", "Last-Modified", "Vary", "Set-Cookie"} {
-		if v, ok := from[k]; ok {
-			to[k] = v
+		for _, v := range resp.HeaderValues(k) {
+			nm.AddHeader(k, v)
 		}
 	}
 	for _, c := range resp.Cookies() {

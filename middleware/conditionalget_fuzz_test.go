@@ -1,11 +1,12 @@
 package middleware
 
 import (
-	"net/http"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/manouche/manouche"
 )
 
 // condParseETags returns the list condMatch sees in one header line: "*"
@@ -168,17 +169,23 @@ func TestGZipPatchVaryHeaders(t *testing.T) {
 		{[]string{"Cookie"}, []string{"*"}, []string{"*"}},
 		{[]string{"Cookie"}, nil, []string{"Cookie"}},
 	} {
-		h := http.Header{}
-		if tc.old != nil {
-			h["Vary"] = slices.Clone(tc.old)
-		}
-		patchVaryHeaders(h, tc.names...)
-		if !slices.Equal(h["Vary"], tc.want) {
-			t.Errorf("Vary %q + %q: %q, want %q", tc.old, tc.names, h["Vary"], tc.want)
+		for _, viaMap := range []bool{false, true} {
+			resp := manouche.NewResponse(200, nil, "")
+			for _, v := range tc.old {
+				resp.AddHeader("Vary", v)
+			}
+			if viaMap {
+				resp.Header() // the same through the http.Header store
+			}
+			patchVaryHeaders(resp, tc.names...)
+			if got := resp.HeaderValues("Vary"); !slices.Equal(got, tc.want) {
+				t.Errorf("Vary %q + %q (map %v): %q, want %q", tc.old, tc.names, viaMap, got, tc.want)
+			}
 		}
 	}
-	h := http.Header{"Vary": {"Cookie, Accept-Encoding"}}
-	if n := testing.AllocsPerRun(100, func() { patchVaryHeaders(h, "Accept-Encoding") }); n != 0 {
+	resp := manouche.NewResponse(200, nil, "")
+	resp.SetHeader("Vary", "Cookie, Accept-Encoding")
+	if n := testing.AllocsPerRun(100, func() { patchVaryHeaders(resp, "Accept-Encoding") }); n != 0 {
 		t.Errorf("patching a Vary that has the name allocates %v times", n)
 	}
 }

@@ -349,7 +349,7 @@ func (l *csrfLayer) save(r *manouche.Request, resp *manouche.Response, secret st
 		HttpOnly: l.cookieHTTPOnly,
 		SameSite: l.cookieSameSite,
 	})
-	patchVaryHeaders(resp.Header(), "Cookie")
+	patchVaryHeaders(resp, "Cookie")
 	return nil
 }
 

@@ -172,15 +172,14 @@ func (g *gzipLayer) process(r *manouche.Request, resp *manouche.Response) {
 	default: // Deferred: the handler renders it before this layer sees it
 		return
 	}
-	h := resp.Header()
-	if _, ok := h["Content-Encoding"]; ok {
+	if resp.HasHeader("Content-Encoding") {
 		return
 	}
 	// Vary is the resource's, not the answer's: a 206 of a file whose
 	// whole is sent compressed carries it too, so that a cache keeps the
 	// two apart.
-	patchVaryHeaders(h, "Accept-Encoding")
-	if _, ok := h["Content-Range"]; ok || resp.StatusCode == http.StatusPartialContent {
+	patchVaryHeaders(resp, "Accept-Encoding")
+	if resp.HasHeader("Content-Range") || resp.StatusCode == http.StatusPartialContent {
 		return
 	}
 	if !gzipAccepted(r.HTTP.Header["Accept-Encoding"]) {
@@ -188,20 +187,20 @@ func (g *gzipLayer) process(r *manouche.Request, resp *manouche.Response) {
 	}
 	if resp.Kind() == manouche.Streaming {
 		resp.SetStream(g.wrap(resp.Stream()))
-		delete(h, "Content-Length")
+		resp.DelHeader("Content-Length")
 	} else {
 		z := g.compress(body)
 		if z == nil {
 			return
 		}
 		resp.SetContent(z)
-		h["Content-Length"] = []string{strconv.Itoa(len(z))}
+		resp.SetHeader("Content-Length", strconv.Itoa(len(z)))
 	}
-	delete(h, "Accept-Ranges") // ranges count the identity's bytes
-	if etag := h["Etag"]; len(etag) > 0 && strings.HasPrefix(etag[0], `"`) {
-		h["Etag"] = []string{"W/" + etag[0]}
+	resp.DelHeader("Accept-Ranges") // ranges count the identity's bytes
+	if etag := resp.GetHeader("Etag"); strings.HasPrefix(etag, `"`) {
+		resp.SetHeader("Etag", "W/"+etag)
 	}
-	h["Content-Encoding"] = []string{"gzip"}
+	resp.SetHeader("Content-Encoding", "gzip")
 }
 
 // compress returns body compressed, or nil when that is longer than body.
@@ -365,14 +364,14 @@ func gzipWordByte(c byte) bool {
 	return false
 }
 
-// patchVaryHeaders adds names to the Vary header of h, Django's
+// patchVaryHeaders adds names to the Vary header of resp, Django's
 // patch_vary_headers: a name already listed (compared case-insensitively)
 // is not added again, and when "*" is listed, or added, Vary is "*" alone.
 // Vary becomes one comma-separated value ("Cookie, Accept-Encoding"), the
 // existing names first; several Vary lines are merged into it. It does
 // not allocate when every name is already listed.
-func patchVaryHeaders(h http.Header, names ...string) {
-	old := h["Vary"]
+func patchVaryHeaders(resp *manouche.Response, names ...string) {
+	old := resp.HeaderValues("Vary")
 	missing, star := 0, gzipVaryListed(old, "*")
 	for i, name := range names {
 		if gzipVaryMissing(old, names, i) {
@@ -383,13 +382,13 @@ func patchVaryHeaders(h http.Header, names ...string) {
 	switch {
 	case star:
 		if !(len(old) == 1 && old[0] == "*") {
-			h["Vary"] = []string{"*"}
+			resp.SetHeader("Vary", "*")
 		}
 		return
 	case missing == 0:
 		return
 	case len(old) == 0 && len(names) == 1:
-		h["Vary"] = []string{names[0]}
+		resp.SetHeader("Vary", names[0])
 		return
 	}
 	var b strings.Builder
@@ -411,7 +410,7 @@ func patchVaryHeaders(h http.Header, names ...string) {
 			b.WriteString(name)
 		}
 	}
-	h["Vary"] = []string{b.String()}
+	resp.SetHeader("Vary", b.String())
 }
 
 // gzipVaryMissing reports whether names[i] is to be added: listed neither in

@@ -213,47 +213,19 @@ func (l *securityLayer) exempted(path string) bool {
 	return false
 }
 
-// addHeaders sets each security header resp lacks. The values are
-// assigned as one-element slices cut from a single array made for this
-// response: one allocation whatever the number of headers, and no slice
-// shared with another response (each has capacity 1, so an Add on one
-// header copies rather than overwrite its neighbour).
+// addHeaders sets each security header resp lacks (Django's setdefault),
+// through the response's header methods: no map, no allocation.
 func (l *securityLayer) addHeaders(r *manouche.Request, resp *manouche.Response) {
-	h := resp.Header()
-	_, hasHSTS := h["Strict-Transport-Security"]
-	_, hasNosniff := h["X-Content-Type-Options"]
-	_, hasReferrer := h["Referrer-Policy"]
-	_, hasOpener := h["Cross-Origin-Opener-Policy"]
-	hsts := l.hsts != "" && !hasHSTS && r.IsSecure()
-	nosniff := l.nosniff && !hasNosniff
-	referrer := l.referrer != "" && !hasReferrer
-	opener := l.opener != "" && !hasOpener
-
-	n := 0
-	for _, b := range [...]bool{hsts, nosniff, referrer, opener} {
-		if b {
-			n++
-		}
+	if l.hsts != "" && !resp.HasHeader("Strict-Transport-Security") && r.IsSecure() {
+		resp.SetHeader("Strict-Transport-Security", l.hsts)
 	}
-	if n == 0 {
-		return
+	if l.nosniff {
+		resp.SetDefaultHeader("X-Content-Type-Options", "nosniff")
 	}
-	vals := make([]string, 0, n)
-	set := func(key, v string) {
-		vals = append(vals, v)
-		i := len(vals)
-		h[key] = vals[i-1 : i : i]
+	if l.referrer != "" {
+		resp.SetDefaultHeader("Referrer-Policy", l.referrer)
 	}
-	if hsts {
-		set("Strict-Transport-Security", l.hsts)
-	}
-	if nosniff {
-		set("X-Content-Type-Options", "nosniff")
-	}
-	if referrer {
-		set("Referrer-Policy", l.referrer)
-	}
-	if opener {
-		set("Cross-Origin-Opener-Policy", l.opener)
+	if l.opener != "" {
+		resp.SetDefaultHeader("Cross-Origin-Opener-Policy", l.opener)
 	}
 }

@@ -177,11 +177,11 @@ func (l *sessionLayer) processResponse(r *manouche.Request, scope *manouche.Scop
 	_, hadCookie := r.Cookies()[l.cookieName]
 	if hadCookie && empty {
 		resp.DeleteCookie(l.cookieName, l.path, l.domain, l.sameSite)
-		patchVaryHeaders(resp.Header(), "Cookie")
+		patchVaryHeaders(resp, "Cookie")
 		return resp, nil
 	}
 	if accessed {
-		patchVaryHeaders(resp.Header(), "Cookie")
+		patchVaryHeaders(resp, "Cookie")
 	}
 	if !save || empty {
 		return resp, nil

@@ -229,12 +229,11 @@ func (s *staticFiles) Serve(r *manouche.Request) (*manouche.Response, error) {
 	rep := e.choose(r.HTTP.Header["Accept-Encoding"])
 	if notModified(r.HTTP.Header, rep) {
 		resp := response.NotModified()
-		h := resp.Header()
-		h.Set("Cache-Control", e.cache)
-		h.Set("Etag", rep.etag)
-		h.Set("Last-Modified", rep.modified.Format(http.TimeFormat))
+		resp.SetHeader("Cache-Control", e.cache)
+		resp.SetHeader("Etag", rep.etag)
+		resp.SetHeader("Last-Modified", rep.modified.Format(http.TimeFormat))
 		if e.vary {
-			h.Set("Vary", "Accept-Encoding")
+			resp.SetHeader("Vary", "Accept-Encoding")
 		}
 		return resp, nil
 	}
@@ -256,13 +255,12 @@ func (s *staticFiles) Serve(r *manouche.Request) (*manouche.Response, error) {
 		response.ContentType(e.ctype),
 		response.LastModified(rep.modified),
 		response.ETag(rep.etag))
-	h := resp.Header()
-	h.Set("Cache-Control", e.cache)
+	resp.SetHeader("Cache-Control", e.cache)
 	if e.vary {
-		h.Set("Vary", "Accept-Encoding")
+		resp.SetHeader("Vary", "Accept-Encoding")
 	}
 	if rep.encoding != "" && resp.StatusCode != http.StatusRequestedRangeNotSatisfiable {
-		h.Set("Content-Encoding", rep.encoding)
+		resp.SetHeader("Content-Encoding", rep.encoding)
 	}
 	return resp, nil
 }

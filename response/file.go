@@ -113,15 +113,14 @@ func File(r *manouche.Request, f io.ReadSeeker, opts ...FileOption) *manouche.Re
 	if c, ok := f.(io.Closer); ok {
 		resp.AddCloser(c)
 	}
-	h := resp.Header()
 	if !o.lastModified.IsZero() {
-		h.Set("Last-Modified", o.lastModified.UTC().Format(http.TimeFormat))
+		resp.SetHeader("Last-Modified", o.lastModified.UTC().Format(http.TimeFormat))
 	}
 	if o.etag != "" {
-		h.Set("Etag", o.etag)
+		resp.SetHeader("Etag", o.etag)
 	}
 	if o.disposition != "" {
-		h.Set("Content-Disposition", contentDisposition(o.disposition, o.filename))
+		resp.SetHeader("Content-Disposition", contentDisposition(o.disposition, o.filename))
 	}
 	if size < 0 {
 		resp.SetStream(func(ctx context.Context, w io.Writer) error {
@@ -130,7 +129,7 @@ func File(r *manouche.Request, f io.ReadSeeker, opts ...FileOption) *manouche.Re
 		})
 		return resp
 	}
-	h.Set("Accept-Ranges", "bytes")
+	resp.SetHeader("Accept-Ranges", "bytes")
 
 	var ranges []manouche.ByteRange
 	if hdr := r.HTTP.Header.Get("Range"); hdr != "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) && ifRange(r, &o) {
@@ -139,9 +138,9 @@ func File(r *manouche.Request, f io.ReadSeeker, opts ...FileOption) *manouche.Re
 		switch {
 		case errors.Is(err, manouche.ErrRangeUnsatisfiable):
 			resp.StatusCode = http.StatusRequestedRangeNotSatisfiable
-			h.Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
-			h.Set("Content-Length", "0")
-			h.Del("Content-Type")
+			resp.SetHeader("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
+			resp.SetHeader("Content-Length", "0")
+			resp.DelHeader("Content-Type")
 			resp.SetStream(nil)
 			return resp
 		case err != nil || !reasonable(ranges, size):
@@ -151,20 +150,20 @@ func File(r *manouche.Request, f io.ReadSeeker, opts ...FileOption) *manouche.Re
 
 	switch len(ranges) {
 	case 0:
-		h.Set("Content-Length", strconv.FormatInt(size, 10))
+		resp.SetHeader("Content-Length", strconv.FormatInt(size, 10))
 		resp.SetStream(section(f, start, size))
 	case 1:
 		br := ranges[0]
 		resp.StatusCode = http.StatusPartialContent
-		h.Set("Content-Range", br.ContentRange(size))
-		h.Set("Content-Length", strconv.FormatInt(br.Length, 10))
+		resp.SetHeader("Content-Range", br.ContentRange(size))
+		resp.SetHeader("Content-Length", strconv.FormatInt(br.Length, 10))
 		resp.SetStream(section(f, start+br.Start, br.Length))
 	default:
 		boundary := newBoundary()
 		parts, total := multipartHeads(ranges, size, ct, boundary)
 		resp.StatusCode = http.StatusPartialContent
-		h.Set("Content-Type", "multipart/byteranges; boundary="+boundary)
-		h.Set("Content-Length", strconv.FormatInt(total, 10))
+		resp.SetHeader("Content-Type", "multipart/byteranges; boundary="+boundary)
+		resp.SetHeader("Content-Length", strconv.FormatInt(total, 10))
 		resp.SetStream(func(ctx context.Context, w io.Writer) error {
 			for i, br := range ranges {
 				if _, err := io.WriteString(w, parts[i]); err != nil {

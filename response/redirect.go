@@ -52,7 +52,7 @@ func redirect(status int, url string) (*manouche.Response, error) {
 		}
 	}
 	r := manouche.NewResponse(status, nil, ContentTypeHTML)
-	r.Header().Set("Location", manouche.IRIToURI(url))
+	r.SetHeader("Location", manouche.IRIToURI(url))
 	return r, nil
 }
 

@@ -86,7 +86,7 @@ func JSONStatus(status int, v any) (*manouche.Response, error) {
 // 304, so content set on it later is dropped; Django refuses it outright.
 func NotModified() *manouche.Response {
 	r := manouche.NewResponse(304, nil, ContentTypeHTML)
-	r.Header().Del("Content-Type")
+	r.DelHeader("Content-Type")
 	return r
 }
 
@@ -118,7 +118,7 @@ func ServerError(body string) *manouche.Response { return status(500, body) }
 // "Allow: GET, POST".
 func NotAllowed(permitted ...string) *manouche.Response {
 	r := status(405, "")
-	r.Header().Set("Allow", strings.Join(permitted, ", "))
+	r.SetHeader("Allow", strings.Join(permitted, ", "))
 	return r
 }
 

@@ -291,8 +291,8 @@ func (a *App) export(r *manouche.Request) (*manouche.Response, error) {
 	resp := response.Stream(func(ctx context.Context, w io.Writer) error {
 		return writeExport(ctx, c, now, w)
 	})
-	resp.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	resp.Header().Set("Content-Disposition", `attachment; filename="votes.csv"`)
+	resp.SetHeader("Content-Type", "text/csv; charset=utf-8")
+	resp.SetHeader("Content-Disposition", `attachment; filename="votes.csv"`)
 	return resp, nil
 }
 

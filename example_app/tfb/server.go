@@ -28,9 +28,8 @@ func (serverHeader) Name() string { return "tfb.ServerHeaderMiddleware" }
 // Serve calls the next layer and adds the header to its response.
 func (l serverHeader) Serve(r *manouche.Request) (*manouche.Response, error) {
 	resp := l.next(r)
-	h := resp.Header()
-	if len(h["Server"]) == 0 {
-		h["Server"] = []string{ServerHeader} // the canonical key: no Set needed
+	if resp.GetHeader("Server") == "" {
+		resp.SetHeader("Server", ServerHeader)
 	}
 	return resp, nil
 }
