@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strconv"
 	"time"
@@ -36,6 +37,7 @@ type app struct {
 	engine    *templates.Engine
 	conf      *urls.Conf
 	handler   *handler.Handler
+	serve     http.Handler // what the server serves: handler, wrapped when bare
 	metrics   *metrics
 	sessions  *sessiondb.Store
 	uninstall func()
@@ -110,13 +112,22 @@ func build(cfg config, log *slog.Logger, m *db.Manager) (*app, error) {
 		return nil, err
 	}
 
-	mw := middleware.Default(a.sessions)
-	mw = slices.Insert(mw, 1, middleware.Static(staticCfg)) // WhiteNoise's place: right after Security
-	mw = append([]middleware.Factory{a.metrics.layer, tfb.ServerHeaderMiddleware()}, mw...)
+	var mw []middleware.Factory
+	if !cfg.Bare {
+		mw = middleware.Default(a.sessions)
+		mw = slices.Insert(mw, 1, middleware.Static(staticCfg)) // WhiteNoise's place: right after Security
+		mw = append([]middleware.Factory{a.metrics.layer, tfb.ServerHeaderMiddleware()}, mw...)
+	}
 	if a.handler, err = handler.New(handler.Config{
 		Settings: cfg.Settings, URLConf: a.conf, Middleware: mw, Logger: log, Signals: sig,
 	}); err != nil {
 		return nil, err
+	}
+	a.serve = a.handler
+	if cfg.Bare {
+		// TFB's Server header, set by net/http code around the handler:
+		// inside it there is no layer at all.
+		a.serve = tfb.ServerHeaderHandler(a.handler)
 	}
 	a.uninstall = m.Install(sig)
 	return a, nil

@@ -85,6 +85,17 @@ func TestConfigFromEnv(t *testing.T) {
 				t.Error("metrics off")
 			}
 		}},
+		{name: "MIDDLEWARE none", env: env{"MIDDLEWARE": "none"}, check: func(t *testing.T, c config) {
+			if !c.Bare {
+				t.Error("not bare")
+			}
+		}},
+		{name: "MIDDLEWARE default", env: env{"MIDDLEWARE": "default"}, check: func(t *testing.T, c config) {
+			if c.Bare {
+				t.Error("bare")
+			}
+		}},
+		{name: "bad MIDDLEWARE", env: env{"MIDDLEWARE": "some"}, wantErr: `MIDDLEWARE="some": want default`},
 		{name: "bad CONN_MAX_AGE", env: env{"CONN_MAX_AGE": "-3"}, wantErr: "CONN_MAX_AGE"},
 		{name: "bad DEBUG", env: env{"DEBUG": "maybe"}, wantErr: `DEBUG="maybe"`},
 		{name: "bad DATABASE_URL", env: env{"DATABASE_URL": "mysql://x/y"}, wantErr: "DATABASE_URL"},
@@ -171,7 +182,7 @@ func startApp(t *testing.T, e env) (*app, *httptest.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(a.handler)
+	srv := httptest.NewServer(a.serve)
 	t.Cleanup(func() {
 		srv.Close()
 		a.Close()
@@ -257,3 +268,37 @@ func TestAppEndToEnd(t *testing.T) {
 
 // regexpFind returns the first match of expr in s, or "".
 func regexpFind(s, expr string) string { return regexp.MustCompile(expr).FindString(s) }
+
+// With MIDDLEWARE=none (the benchmark's bare run) the TFB endpoints answer
+// what TFB requires with no layer in between: Server set around the
+// handler, none of the security headers the default stack adds, and
+// check says what is off.
+func TestAppBare(t *testing.T) {
+	e := sqliteEnv(t)
+	e["DEBUG"], e["SECRET_KEY"], e["ALLOWED_HOSTS"], e["MIDDLEWARE"] = "0", "bare", "127.0.0.1", "none"
+	out, err := command(t, e, "check")
+	if err != nil || !strings.Contains(out, "MIDDLEWARE=none") {
+		t.Fatalf("check: %v\n%s", err, out)
+	}
+	_, srv := startApp(t, e)
+	for _, tc := range []struct{ path, body string }{
+		{"/plaintext", "Hello, World!"},
+		{"/json", `{"message":"Hello, World!"}`},
+		{"/db", ""},
+	} {
+		resp, err := http.Get(srv.URL + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Server") != "manouche" || (tc.body != "" && string(b) != tc.body) || len(b) == 0 {
+			t.Errorf("%s: %d Server %q %q", tc.path, resp.StatusCode, resp.Header.Get("Server"), b)
+		}
+		for _, h := range []string{"X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy", "Vary"} {
+			if v := resp.Header.Get(h); v != "" {
+				t.Errorf("%s: %s: %q with no middleware", tc.path, h, v)
+			}
+		}
+	}
+}

@@ -15,32 +15,45 @@ func (d *discard) WriteHeader(int)             {}
 
 // BenchmarkApp serves the TFB endpoints through the whole example app, as
 // deployed (DEBUG off, the default stack, the Server and metrics layers),
-// in process: the per-request cost of the app, without the network.
+// in process: the per-request cost of the app, without the network. The
+// "none" set is the app with MIDDLEWARE=none, on the endpoints that touch
+// no database.
 func BenchmarkApp(b *testing.B) {
-	e := env{"DATABASE_URL": "sqlite:///" + b.TempDir() + "/db.sqlite3", "STATIC_ROOT": b.TempDir(),
-		"DEBUG": "0", "SECRET_KEY": "bench", "ALLOWED_HOSTS": "example.com", "CONN_MAX_AGE": "60"}
-	if out, err := command(b, e, "migrate"); err != nil {
-		b.Fatalf("migrate: %v\n%s", err, out)
-	}
-	cfg, err := configFromEnv(e.get)
-	if err != nil {
-		b.Fatal(err)
-	}
-	a, err := newApp(cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer a.Close()
-	for _, path := range []string{"/plaintext", "/json", "/db", "/fortunes"} {
-		b.Run(path[1:], func(b *testing.B) {
-			req, _ := http.NewRequest("GET", "http://example.com"+path, nil)
-			req.RequestURI = path
-			w := &discard{h: http.Header{}}
-			b.ReportAllocs()
-			for b.Loop() {
-				clear(w.h)
-				a.handler.ServeHTTP(w, req)
-			}
-		})
+	for _, stack := range []string{"default", "none"} {
+		e := env{"DATABASE_URL": "sqlite:///" + b.TempDir() + "/db.sqlite3", "STATIC_ROOT": b.TempDir(),
+			"DEBUG": "0", "SECRET_KEY": "bench", "ALLOWED_HOSTS": "example.com", "CONN_MAX_AGE": "60",
+			"MIDDLEWARE": stack}
+		if out, err := command(b, e, "migrate"); err != nil {
+			b.Fatalf("migrate: %v\n%s", err, out)
+		}
+		cfg, err := configFromEnv(e.get)
+		if err != nil {
+			b.Fatal(err)
+		}
+		a, err := newApp(cfg, slog.New(slog.DiscardHandler))
+		if err != nil {
+			b.Fatal(err)
+		}
+		paths := []string{"/plaintext", "/json", "/db", "/fortunes"}
+		if stack == "none" {
+			paths = paths[:2]
+		}
+		for _, path := range paths {
+			b.Run(stack+path, func(b *testing.B) {
+				req, _ := http.NewRequest("GET", "http://example.com"+path, nil)
+				req.RequestURI = path
+				w := &discard{h: http.Header{}}
+				a.serve.ServeHTTP(w, req)
+				if w.h.Get("Server") != "manouche" {
+					b.Fatalf("%s: no Server header: %v", path, w.h)
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					clear(w.h)
+					a.serve.ServeHTTP(w, req)
+				}
+			})
+		}
+		a.Close()
 	}
 }

@@ -28,10 +28,14 @@ type config struct {
 	// DevKey is true when SECRET_KEY was not given and the development key
 	// stands in (DEBUG only).
 	DevKey bool
+	// Bare serves the URLconf with no middleware at all (MIDDLEWARE=none):
+	// the benchmark of manouche's core on the TFB endpoints. No sessions,
+	// CSRF, messages or static files: the polls pages need them.
+	Bare bool
 }
 
 // configFromEnv reads DATABASE_URL, CONN_MAX_AGE, CONN_HEALTH_CHECKS,
-// DEBUG, ALLOWED_HOSTS, SECRET_KEY, STATIC_ROOT and METRICS through
+// DEBUG, ALLOWED_HOSTS, SECRET_KEY, STATIC_ROOT, METRICS and MIDDLEWARE through
 // getenv. Every bad value is an error naming the variable.
 func configFromEnv(getenv func(string) string) (config, error) {
 	var c config
@@ -78,6 +82,13 @@ func configFromEnv(getenv func(string) string) (config, error) {
 	metrics, err := envBool(getenv, "METRICS", false)
 	if err != nil {
 		return c, err
+	}
+	switch v := strings.TrimSpace(getenv("MIDDLEWARE")); v {
+	case "", "default":
+	case "none":
+		c.Bare = true
+	default:
+		return c, fmt.Errorf("MIDDLEWARE=%q: want default (the app's stack) or none (no middleware at all)", v)
 	}
 	c.Settings, c.Database, c.Metrics = s, d, metrics || debug
 	return c, nil

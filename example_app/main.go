@@ -154,6 +154,9 @@ func check(cfg config, log *slog.Logger, out io.Writer) error {
 	if !cfg.Settings.Debug && len(cfg.Settings.AllowedHosts) == 0 {
 		warnings = append(warnings, "ALLOWED_HOSTS is empty with DEBUG off: every request will get 400.")
 	}
+	if cfg.Bare {
+		warnings = append(warnings, "MIDDLEWARE=none: no sessions, CSRF, messages or static files; only the TFB endpoints work (a benchmark setting).")
+	}
 	for _, w := range warnings {
 		fmt.Fprintln(out, "WARNING:", w)
 	}
@@ -230,7 +233,7 @@ func runserver(ctx context.Context, cfg config, log *slog.Logger, addr string, o
 		return err
 	}
 	srv := &http.Server{
-		Handler:           a.handler,
+		Handler:           a.serve,
 		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

@@ -1,6 +1,8 @@
 package tfb
 
 import (
+	"net/http"
+
 	"github.com/manouche/manouche"
 	"github.com/manouche/manouche/middleware"
 )
@@ -32,4 +34,16 @@ func (l serverHeader) Serve(r *manouche.Request) (*manouche.Response, error) {
 		resp.SetHeader("Server", ServerHeader)
 	}
 	return resp, nil
+}
+
+// ServerHeaderHandler returns h with "Server: manouche" set on every
+// response, in net/http code around it: for an app served with no
+// middleware at all (the example app's MIDDLEWARE=none), where no layer
+// can set it. Headers the response sets are copied over it, so a view's
+// own Server header wins, as with ServerHeaderMiddleware.
+func ServerHeaderHandler(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Server"] = []string{ServerHeader}
+		h.ServeHTTP(w, r)
+	})
 }
