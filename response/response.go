@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/manouche/manouche"
 )
@@ -71,15 +72,37 @@ func JSONStatus(status int, v any) (*manouche.Response, error) {
 	if err := checkStatus(status); err != nil {
 		return nil, fmt.Errorf("response.JSONStatus: %w", err)
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, fmt.Errorf("response.JSON: %w", err)
+	e := jsonEncoders.Get().(*jsonEncoder)
+	e.buf.Reset()
+	if err := e.enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("response.JSON: %w", err) // e is dropped
 	}
-	body := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	// The body is the response's own: copied out, exactly its length.
+	body := bytes.Clone(bytes.TrimSuffix(e.buf.Bytes(), []byte("\n")))
+	if e.buf.Cap() <= maxPooledJSON {
+		jsonEncoders.Put(e)
+	}
 	return manouche.NewResponse(status, body, ContentTypeJSON), nil
 }
+
+// jsonEncoder is an encoder and the buffer it writes into, reused from
+// one response to the next as encoding/json reuses its own state: JSON
+// then costs one allocation, the body. A buffer grown past maxPooledJSON
+// by a large document is left to the collector, so the pool holds at most
+// that much per entry.
+type jsonEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+const maxPooledJSON = 64 << 10
+
+var jsonEncoders = sync.Pool{New: func() any {
+	e := &jsonEncoder{}
+	e.enc = json.NewEncoder(&e.buf)
+	e.enc.SetEscapeHTML(false)
+	return e
+}}
 
 // NotModified returns a 304 response with no Content-Type and no body
 // (Django's HttpResponseNotModified). The handler never writes a body for a

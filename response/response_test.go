@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/manouche/manouche"
@@ -181,5 +182,37 @@ func TestJSONErrors(t *testing.T) {
 				t.Errorf("JSON = %v, %v", r, err)
 			}
 		})
+	}
+}
+
+// The encoder and its buffer are reused: each body must still be its
+// response's own, whatever the size, and an error must not leave a
+// half-written document for the next response.
+func TestJSONBodiesAreTheirOwn(t *testing.T) {
+	big := strings.Repeat("x", 100<<10) // past the pooled buffer's bound
+	var bodies []string
+	var resps []*manouche.Response
+	for i, v := range []any{map[string]int{"a": 1}, big, make(chan int), []int{1, 2, 3}, "short"} {
+		r, err := JSON(v)
+		if i == 2 {
+			if err == nil {
+				t.Fatal("a channel encoded")
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		resps = append(resps, r)
+		bodies = append(bodies, body(t, r))
+	}
+	want := []string{`{"a":1}`, `"` + big + `"`, `[1,2,3]`, `"short"`}
+	for i, r := range resps {
+		if got := body(t, r); got != want[i] || bodies[i] != want[i] {
+			t.Errorf("response %d: body %.40q, read at once %.40q, want %.40q", i, got, bodies[i], want[i])
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _, _ = JSON(&point{X: 1, Y: 2}) }); n > 3 {
+		t.Errorf("JSON of a small struct: %v allocations, want at most 3 (body, response, boxing)", n)
 	}
 }
