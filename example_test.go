@@ -52,3 +52,19 @@ func ExampleRequest_Host() {
 	// Invalid HTTP_HOST header: 'evil.example'. You may need to add 'evil.example' to ALLOWED_HOSTS.
 	// 400
 }
+
+// A response's headers, as Django's response["Vary"] = …,
+// response.setdefault(…) and response.has_header(…). Until Header() is
+// called they live inline in the response: no map is made.
+func ExampleResponse_SetHeader() {
+	resp := manouche.NewResponse(200, []byte("hello"), "text/plain; charset=utf-8")
+	resp.SetHeader("Vary", "Cookie")
+	resp.SetDefaultHeader("x-frame-options", "DENY") // keys are case-insensitive
+	resp.SetDefaultHeader("Vary", "Accept-Encoding") // kept: Vary is set
+	fmt.Println(resp.GetHeader("vary"), resp.GetHeader("X-Frame-Options"), resp.HasHeader("Server"))
+	resp.DelHeader("Vary")
+	fmt.Println(resp.Header()) // the http.Header, from now on live
+	// Output:
+	// Cookie DENY false
+	// map[Content-Type:[text/plain; charset=utf-8] X-Frame-Options:[DENY]]
+}
