@@ -544,10 +544,11 @@ func (m *Manager) sweep() {
 			continue
 		}
 		var old []*physConn
+		now := m.now() // once: the clock costs more than the comparisons
 		p.mu.Lock()
 		kept := p.idle[:0]
 		for _, pc := range p.idle {
-			if m.expired(p, pc) {
+			if p.set.ConnMaxAge == 0 || now.Sub(pc.born) >= p.set.ConnMaxAge {
 				old = append(old, pc)
 			} else {
 				kept = append(kept, pc)
