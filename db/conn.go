@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"sync"
@@ -157,7 +158,7 @@ func (c *Conn) ExecContext(ctx context.Context, query string, args ...any) (sql.
 	}
 	r, err := c.pc.conn.ExecContext(ctx, query, args...)
 	c.done(query, args, t0, err)
-	return r, err
+	return r, ended(ctx, err)
 }
 
 // QueryxContext is sqlx.Conn.QueryxContext. An error met while iterating
@@ -171,9 +172,9 @@ func (c *Conn) QueryxContext(ctx context.Context, query string, args ...any) (*R
 	r, err := c.pc.conn.QueryxContext(ctx, query, args...)
 	c.done(query, args, t0, err)
 	if err != nil {
-		return nil, err
+		return nil, ended(ctx, err)
 	}
-	return &Rows{Rows: r, c: c}, nil
+	return &Rows{Rows: r, c: c, ctx: ctx}, nil
 }
 
 // QueryRowxContext is sqlx.Conn.QueryRowxContext; the scope error, if
@@ -185,7 +186,7 @@ func (c *Conn) QueryRowxContext(ctx context.Context, query string, args ...any) 
 	}
 	r := c.pc.conn.QueryRowxContext(ctx, query, args...)
 	c.done(query, args, t0, r.Err())
-	return &Row{row: r, c: c}
+	return &Row{row: r, c: c, ctx: ctx}
 }
 
 // GetContext is sqlx.GetContext on the connection.
@@ -196,7 +197,7 @@ func (c *Conn) GetContext(ctx context.Context, dest any, query string, args ...a
 	}
 	err = c.pc.conn.GetContext(ctx, dest, query, args...)
 	c.done(query, args, t0, err)
-	return err
+	return ended(ctx, err)
 }
 
 // SelectContext is sqlx.SelectContext on the connection.
@@ -207,14 +208,15 @@ func (c *Conn) SelectContext(ctx context.Context, dest any, query string, args .
 	}
 	err = c.pc.conn.SelectContext(ctx, dest, query, args...)
 	c.done(query, args, t0, err)
-	return err
+	return ended(ctx, err)
 }
 
 // Rows is sqlx.Rows, recording an error met while iterating (for the
 // broken flag and the atomic block's rollback).
 type Rows struct {
 	*sqlx.Rows
-	c *Conn
+	c   *Conn
+	ctx context.Context
 }
 
 // Next is sql.Rows.Next; when it returns false because of an error, the
@@ -231,7 +233,7 @@ func (r *Rows) Next() bool {
 func (r *Rows) Err() error {
 	err := r.Rows.Err()
 	r.c.fail(err)
-	return err
+	return ended(r.ctx, err)
 }
 
 // Row is sqlx.Row, carrying the scope error of QueryRowxContext and
@@ -239,6 +241,7 @@ func (r *Rows) Err() error {
 type Row struct {
 	row *sqlx.Row
 	c   *Conn
+	ctx context.Context
 	err error
 }
 
@@ -247,14 +250,44 @@ func (r *Row) Err() error {
 	if r.err != nil {
 		return r.err
 	}
-	return r.row.Err()
+	return ended(r.ctx, r.row.Err())
 }
 
 func (r *Row) done(err error) error {
 	if r.c != nil {
 		r.c.fail(err)
+		err = ended(r.ctx, err)
 	}
 	return err
+}
+
+// ended returns err, made to match ctx's error too when ctx has ended and
+// err is what database/sql answers on a connection the driver gave up
+// because of that end: lib/pq marks a connection bad when the context of
+// a query running on it is cancelled, and the next query on it fails with
+// driver.ErrBadConn, not with the context's error. A view whose client
+// went away then returns an error that says so (errors.Is(err,
+// context.Canceled)), and the handler logs no server error for it.
+func ended(ctx context.Context, err error) error {
+	if err == nil || ctx == nil || ctx.Err() == nil || errors.Is(err, ctx.Err()) {
+		return err
+	}
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) || cancelled(err) {
+		return fmt.Errorf("%w (the connection was given up when it ended: %w)", ctx.Err(), err)
+	}
+	return err
+}
+
+// cancelled reports the server's or the library's answer to a query that
+// was interrupted: PostgreSQL's query_canceled (57014, the cancel request
+// lib/pq sends when the context ends), SQLite's SQLITE_INTERRUPT.
+func cancelled(err error) bool {
+	var st interface{ SQLState() string }
+	if errors.As(err, &st) && st.SQLState() == "57014" {
+		return true
+	}
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.Code == sqlite3.ErrInterrupt
 }
 
 // Scan is sqlx.Row.Scan.

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -517,7 +518,9 @@ func (m *Manager) closePhys(ctx context.Context, p *pool, pc *physConn, inUse bo
 		p.mu.Unlock()
 	}
 	p.closedN.Add(1)
-	if err := pc.conn.Close(); err != nil && !errors.Is(err, context.Canceled) {
+	// sql.ErrConnDone: database/sql closed it already, after the driver
+	// reported it bad; it is closed, as asked.
+	if err := pc.conn.Close(); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, sql.ErrConnDone) {
 		return fmt.Errorf("db: closing a connection to '%s': %w", p.alias, err)
 	}
 	return nil
@@ -608,7 +611,14 @@ func (m *Manager) release(ctx context.Context, c *Conn) error {
 	}
 	inTx, err := m.inTransaction(ctx, p, pc)
 	if err != nil {
-		m.log.WarnContext(ctx, "db: could not read the transaction status; closing the connection", "logger", "manouche.db", "alias", p.alias, "error", err.Error())
+		level := slog.LevelWarn
+		if errors.Is(err, sql.ErrConnDone) {
+			// database/sql closed it already: the driver gave it up (lib/pq
+			// does when a query's context is cancelled, as when a client
+			// goes away). Routine; closePhys only counts it.
+			level = slog.LevelDebug
+		}
+		m.log.Log(ctx, level, "db: could not read the transaction status; closing the connection", "logger", "manouche.db", "alias", p.alias, "error", err.Error())
 		return m.closePhys(ctx, p, pc, true)
 	}
 	if inTx {

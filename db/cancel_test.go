@@ -1,0 +1,58 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/manouche/manouche"
+	"github.com/manouche/manouche/signals"
+)
+
+// A client that goes away cancels its request's context in the middle of
+// a query. lib/pq then cancels the statement and gives the connection up:
+// the query fails with the server's query_canceled, the next one with
+// driver.ErrBadConn, and database/sql closes the connection under the
+// scope. Each error must say the context ended (so that the handler logs
+// no server error for a client that left), and the end of the scope must
+// count the connection closed without logging an error for it.
+func TestQueryCancelledWithItsContext(t *testing.T) {
+	e := newEnv(t, database(t, "postgres"))
+	scoped, _ := manouche.NewScope(context.Background())
+	ctx, cancel := context.WithCancel(scoped)
+	defer cancel()
+	if err := e.sig.RequestStarted.Send(ctx, nil, signals.RequestStarted{}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.conn(ctx)
+	if _, err := c.ExecContext(ctx, "SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(100*time.Millisecond, cancel)
+	var slept string
+	err := c.QueryRowxContext(ctx, "SELECT pg_sleep(10)::text").Scan(&slept)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("the interrupted query: %v; want an error matching context.Canceled", err)
+	}
+	for i, q := range []func() error{
+		func() error { _, err := c.ExecContext(ctx, "SELECT 1"); return err },
+		func() error { var n int; return c.GetContext(ctx, &n, "SELECT 1") },
+		func() error { _, err := c.QueryxContext(ctx, "SELECT 1"); return err },
+	} {
+		if err := q(); !errors.Is(err, context.Canceled) {
+			t.Errorf("query %d after the cancel: %v; want an error matching context.Canceled", i, err)
+		}
+	}
+	if err := e.sig.RequestFinished.SendRobust(context.WithoutCancel(ctx), nil, signals.RequestFinished{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(e.log.String(), "level=ERROR") {
+		t.Errorf("the scope's end logged an error:\n%s", e.log.String())
+	}
+	st := e.m.Stats(DefaultAlias)
+	if st.Opened != 1 || st.Closed != 1 || st.InUse != 0 || st.Kept != 0 {
+		t.Errorf("stats %+v: want the one connection opened and closed", st)
+	}
+}
