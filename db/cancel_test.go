@@ -56,3 +56,40 @@ func TestQueryCancelledWithItsContext(t *testing.T) {
 		t.Errorf("stats %+v: want the one connection opened and closed", st)
 	}
 }
+
+// A connection lib/pq gave up when its request's context was cancelled
+// is not kept for the next request, even when nothing used it after the
+// cancel (lib/pq can mark it bad after the query returned): with
+// CONN_MAX_AGE 60 the next request gets a new, working connection.
+func TestGivenUpConnectionIsNotKept(t *testing.T) {
+	d := database(t, "postgres")
+	d.ConnMaxAge = time.Minute
+	e := newEnv(t, d)
+	scoped, _ := manouche.NewScope(context.Background())
+	ctx, cancel := context.WithCancel(scoped)
+	defer cancel()
+	if err := e.sig.RequestStarted.Send(ctx, nil, signals.RequestStarted{}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.conn(ctx)
+	time.AfterFunc(100*time.Millisecond, cancel)
+	if _, err := c.ExecContext(ctx, "SELECT pg_sleep(10)"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("the interrupted query: %v", err)
+	}
+	if err := e.sig.RequestFinished.SendRobust(context.WithoutCancel(ctx), nil, signals.RequestFinished{}); err != nil {
+		t.Fatal(err)
+	}
+	e.request(func(ctx context.Context) {
+		var n int
+		if err := e.conn(ctx).GetContext(ctx, &n, "SELECT 1"); err != nil || n != 1 {
+			t.Errorf("the next request's query: %d, %v", n, err)
+		}
+	})
+	st := e.m.Stats(DefaultAlias)
+	if st.Opened != 2 || st.Closed != 1 || st.Kept != 1 {
+		t.Errorf("stats %+v: want the given-up connection closed and a new one kept", st)
+	}
+	if strings.Contains(e.log.String(), "level=ERROR") || strings.Contains(e.log.String(), "level=WARN") {
+		t.Errorf("logged:\n%s", e.log.String())
+	}
+}

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -612,10 +613,11 @@ func (m *Manager) release(ctx context.Context, c *Conn) error {
 	inTx, err := m.inTransaction(ctx, p, pc)
 	if err != nil {
 		level := slog.LevelWarn
-		if errors.Is(err, sql.ErrConnDone) {
-			// database/sql closed it already: the driver gave it up (lib/pq
-			// does when a query's context is cancelled, as when a client
-			// goes away). Routine; closePhys only counts it.
+		if errors.Is(err, sql.ErrConnDone) || errors.Is(err, errGivenUp) {
+			// The driver gave it up (lib/pq does when a query's context is
+			// cancelled, as when a client goes away, even when the query
+			// had just finished), and database/sql may have closed it
+			// already. Routine: it must not be kept for the next request.
 			level = slog.LevelDebug
 		}
 		m.log.Log(ctx, level, "db: could not read the transaction status; closing the connection", "logger", "manouche.db", "alias", p.alias, "error", err.Error())
@@ -640,12 +642,19 @@ func (m *Manager) release(ctx context.Context, c *Conn) error {
 	return m.keep(ctx, p, pc)
 }
 
+// errGivenUp is inTransaction's error for a connection its driver says is
+// no longer usable (driver.Validator).
+var errGivenUp = errors.New("db: the driver gave the connection up")
+
 // inTransaction reports whether the server says pc is inside a
 // transaction (PostgreSQL: lib/pq's txnStatus, else a probe; SQLite:
 // autocommit off).
 func (m *Manager) inTransaction(ctx context.Context, p *pool, pc *physConn) (bool, error) {
 	var inTx, known bool
 	err := pc.conn.Raw(func(dc any) error {
+		if v, ok := dc.(driver.Validator); ok && !v.IsValid() {
+			return errGivenUp
+		}
 		if sc, ok := dc.(*sqlite3.SQLiteConn); ok {
 			inTx, known = !sc.AutoCommit(), true
 			return nil
