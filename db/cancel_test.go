@@ -20,13 +20,7 @@ import (
 // count the connection closed without logging an error for it.
 func TestQueryCancelledWithItsContext(t *testing.T) {
 	e := newEnv(t, database(t, "postgres"))
-	scoped, _ := manouche.NewScope(context.Background())
-	ctx, cancel := context.WithCancel(scoped)
-	defer cancel()
-	if err := e.sig.RequestStarted.Send(ctx, nil, signals.RequestStarted{}); err != nil {
-		t.Fatal(err)
-	}
-	c := e.conn(ctx)
+	ctx, cancel, c := e.cancellableRequest()
 	if _, err := c.ExecContext(ctx, "SELECT 1"); err != nil {
 		t.Fatal(err)
 	}
@@ -65,13 +59,7 @@ func TestGivenUpConnectionIsNotKept(t *testing.T) {
 	d := database(t, "postgres")
 	d.ConnMaxAge = time.Minute
 	e := newEnv(t, d)
-	scoped, _ := manouche.NewScope(context.Background())
-	ctx, cancel := context.WithCancel(scoped)
-	defer cancel()
-	if err := e.sig.RequestStarted.Send(ctx, nil, signals.RequestStarted{}); err != nil {
-		t.Fatal(err)
-	}
-	c := e.conn(ctx)
+	ctx, cancel, c := e.cancellableRequest()
 	time.AfterFunc(100*time.Millisecond, cancel)
 	if _, err := c.ExecContext(ctx, "SELECT pg_sleep(10)"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("the interrupted query: %v", err)
@@ -92,4 +80,18 @@ func TestGivenUpConnectionIsNotKept(t *testing.T) {
 	if strings.Contains(e.log.String(), "level=ERROR") || strings.Contains(e.log.String(), "level=WARN") {
 		t.Errorf("logged:\n%s", e.log.String())
 	}
+}
+
+// cancellableRequest starts a request whose context the test cancels, as
+// a client hanging up does, and takes its connection. The context is
+// cancelled at the end of the test at the latest.
+func (e *env) cancellableRequest() (context.Context, context.CancelFunc, *Conn) {
+	e.t.Helper()
+	scoped, _ := manouche.NewScope(context.Background())
+	ctx, cancel := context.WithCancel(scoped)
+	e.t.Cleanup(cancel)
+	if err := e.sig.RequestStarted.Send(ctx, nil, signals.RequestStarted{}); err != nil {
+		e.t.Fatal(err)
+	}
+	return ctx, cancel, e.conn(ctx)
 }

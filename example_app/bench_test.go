@@ -4,14 +4,9 @@ import (
 	"log/slog"
 	"net/http"
 	"testing"
+
+	"github.com/manouche/manouche/internal/testkit"
 )
-
-// discard is a ResponseWriter that keeps nothing.
-type discard struct{ h http.Header }
-
-func (d *discard) Header() http.Header         { return d.h }
-func (d *discard) Write(p []byte) (int, error) { return len(p), nil }
-func (d *discard) WriteHeader(int)             {}
 
 // BenchmarkApp serves the TFB endpoints through the whole example app, as
 // deployed (DEBUG off, the default stack, the Server and metrics layers),
@@ -42,14 +37,14 @@ func BenchmarkApp(b *testing.B) {
 			b.Run(stack+path, func(b *testing.B) {
 				req, _ := http.NewRequest("GET", "http://example.com"+path, nil)
 				req.RequestURI = path
-				w := &discard{h: http.Header{}}
+				w := testkit.NewDiscard()
 				a.serve.ServeHTTP(w, req)
-				if w.h.Get("Server") != "manouche" {
-					b.Fatalf("%s: no Server header: %v", path, w.h)
+				if w.H.Get("Server") != "manouche" {
+					b.Fatalf("%s: no Server header: %v", path, w.H)
 				}
 				b.ReportAllocs()
 				for b.Loop() {
-					clear(w.h)
+					w.Reset()
 					a.serve.ServeHTTP(w, req)
 				}
 			})

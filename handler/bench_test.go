@@ -10,24 +10,11 @@ import (
 	chimw "github.com/go-chi/chi/v5/middleware"
 	"github.com/manouche/manouche"
 	"github.com/manouche/manouche/handler"
+	"github.com/manouche/manouche/internal/testkit"
 	"github.com/manouche/manouche/middleware"
 	"github.com/manouche/manouche/response"
 	"github.com/manouche/manouche/urls"
 )
-
-// discardWriter is a ResponseWriter that keeps nothing, so the benchmarks
-// count the handler's own work, not a recorder's.
-type discardWriter struct{ h http.Header }
-
-func (d *discardWriter) Header() http.Header         { return d.h }
-func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
-func (d *discardWriter) WriteHeader(int)             {}
-
-func (d *discardWriter) reset() {
-	for k := range d.h {
-		delete(d.h, k)
-	}
-}
 
 func passLayer(next middleware.Handler) (middleware.Middleware, error) {
 	return middleware.Func(func(r *manouche.Request) (*manouche.Response, error) { return next(r), nil }), nil
@@ -81,10 +68,10 @@ func BenchmarkHello(b *testing.B) {
 				AllowedHosts: []string{"example.com"}, SecretKey: "bench",
 			}}, urls.Path("hello/", hello))
 			checkHello(b, h, req)
-			w := &discardWriter{h: http.Header{}}
+			w := testkit.NewDiscard()
 			b.ReportAllocs()
 			for b.Loop() {
-				w.reset()
+				w.Reset()
 				h.ServeHTTP(w, req)
 			}
 		})
@@ -93,10 +80,10 @@ func BenchmarkHello(b *testing.B) {
 			mux.Use(chiMws...)
 			mux.Get("/hello", chiHello)
 			checkHello(b, mux, chiReq)
-			w := &discardWriter{h: http.Header{}}
+			w := testkit.NewDiscard()
 			b.ReportAllocs()
 			for b.Loop() {
-				w.reset()
+				w.Reset()
 				mux.ServeHTTP(w, chiReq)
 			}
 		})

@@ -9,18 +9,11 @@ import (
 	chimw "github.com/go-chi/chi/v5/middleware"
 	"github.com/manouche/manouche"
 	"github.com/manouche/manouche/handler"
+	"github.com/manouche/manouche/internal/testkit"
 	"github.com/manouche/manouche/middleware"
 	"github.com/manouche/manouche/response"
 	"github.com/manouche/manouche/urls"
 )
-
-// benchWriter is a ResponseWriter that keeps nothing, so the benchmark
-// counts the handler's and the middleware's work, not a recorder's.
-type benchWriter struct{ h http.Header }
-
-func (d *benchWriter) Header() http.Header         { return d.h }
-func (d *benchWriter) Write(p []byte) (int, error) { return len(p), nil }
-func (d *benchWriter) WriteHeader(int)             {}
 
 // BenchmarkDefaultStack serves a hello view through Django's default
 // stack (Default, signed-cookie sessions) and through bare chi with the
@@ -91,10 +84,10 @@ func BenchmarkDefaultStack(b *testing.B) {
 			if rec.Code != http.StatusOK || rec.Body.String() != "Hello, World!" {
 				b.Fatalf("%d %q", rec.Code, rec.Body.String())
 			}
-			w := &benchWriter{h: http.Header{}}
+			w := testkit.NewDiscard()
 			b.ReportAllocs()
 			for b.Loop() {
-				clear(w.h)
+				w.Reset()
 				tc.h.ServeHTTP(w, tc.req)
 			}
 		})

@@ -6,14 +6,9 @@ import (
 	"net/http"
 	"path/filepath"
 	"testing"
+
+	"github.com/manouche/manouche/internal/testkit"
 )
-
-// discard is a ResponseWriter that keeps nothing.
-type discard struct{ h http.Header }
-
-func (d *discard) Header() http.Header         { return d.h }
-func (d *discard) Write(p []byte) (int, error) { return len(p), nil }
-func (d *discard) WriteHeader(int)             {}
 
 // BenchmarkBaseline serves the TFB endpoints of the baseline in process,
 // on SQLite with CONN_MAX_AGE 60: the reference for example_app's
@@ -41,14 +36,14 @@ func BenchmarkBaseline(b *testing.B) {
 		b.Run(path[1:], func(b *testing.B) {
 			req, _ := http.NewRequest("GET", "http://example.com"+path, nil)
 			req.RequestURI = path
-			w := &discard{h: http.Header{}}
+			w := testkit.NewDiscard()
 			h.ServeHTTP(w, req)
-			if w.h.Get("Server") != "manouche" {
-				b.Fatalf("%s: %v", path, w.h)
+			if w.H.Get("Server") != "manouche" {
+				b.Fatalf("%s: %v", path, w.H)
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				clear(w.h)
+				w.Reset()
 				h.ServeHTTP(w, req)
 			}
 		})

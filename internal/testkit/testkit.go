@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -105,3 +106,18 @@ func WaitFor(t testing.TB, what string, cond func() bool) {
 	}
 	t.Fatalf("%s: not reached", what)
 }
+
+// Discard is an http.ResponseWriter that keeps nothing but its header
+// map, so that a benchmark counts the handler's work, not a recorder's.
+// Reset empties the map between requests, as a server's fresh writer is.
+type Discard struct{ H http.Header }
+
+// NewDiscard returns a Discard with an empty header map.
+func NewDiscard() *Discard { return &Discard{H: http.Header{}} }
+
+func (d *Discard) Header() http.Header         { return d.H }
+func (d *Discard) Write(p []byte) (int, error) { return len(p), nil }
+func (d *Discard) WriteHeader(int)             {}
+
+// Reset empties the header map.
+func (d *Discard) Reset() { clear(d.H) }
