@@ -212,6 +212,9 @@ func TestJSONBodiesAreTheirOwn(t *testing.T) {
 			t.Errorf("response %d: body %.40q, read at once %.40q, want %.40q", i, got, bodies[i], want[i])
 		}
 	}
+	if raceEnabled {
+		return // the pool drops entries at random: counts vary
+	}
 	if n := testing.AllocsPerRun(100, func() { _, _ = JSON(&point{X: 1, Y: 2}) }); n > 3 {
 		t.Errorf("JSON of a small struct: %v allocations, want at most 3 (body, response, boxing)", n)
 	}
