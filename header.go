@@ -3,10 +3,10 @@ package manouche
 import "net/http"
 
 // headerInline is how many headers a response keeps without a map. A hello
-// view through the default middleware stack has seven (Content-Type,
+// view through the default middleware stack has six (Content-Type,
 // Content-Length, X-Content-Type-Options, Referrer-Policy,
-// Cross-Origin-Opener-Policy, X-Frame-Options and a Server header), eight
-// with Vary: Cookie.
+// Cross-Origin-Opener-Policy, X-Frame-Options); the example app adds
+// Server, and a page that uses the session Vary: Cookie.
 const headerInline = 8
 
 // headerEntry is one header of the inline store. A single value lives in

@@ -17,7 +17,7 @@ import (
 type poweredBy struct{}
 
 func (poweredBy) ProcessResponse(r *manouche.Request, resp *manouche.Response) (*manouche.Response, error) {
-	resp.Header().Set("X-Powered-By", "manouche")
+	resp.SetHeader("X-Powered-By", "manouche")
 	return resp, nil
 }
 

@@ -29,7 +29,7 @@ func (m *maintenance) ProcessRequest(r *manouche.Request) (*manouche.Response, e
 }
 
 func (m *maintenance) ProcessResponse(r *manouche.Request, resp *manouche.Response) (*manouche.Response, error) {
-	resp.Header().Set("X-Maintenance", fmt.Sprint(m.down))
+	resp.SetHeader("X-Maintenance", fmt.Sprint(m.down))
 	return resp, nil
 }
 
