@@ -1,32 +1,42 @@
 package manouche
 
-import "net/http"
+import (
+	"math/bits"
+	"net/http"
+)
 
 // headerInline is how many headers a response keeps without a map. A hello
 // view through the default middleware stack has six (Content-Type,
 // Content-Length, X-Content-Type-Options, Referrer-Policy,
 // Cross-Origin-Opener-Policy, X-Frame-Options); the example app adds
-// Server, and a page that uses the session Vary: Cookie.
+// Server, and a page that uses the session Vary: Cookie. At most 8: the
+// slot bitmasks of headers are uint8.
 const headerInline = 8
 
-// headerEntry is one header of the inline store. A single value lives in
-// one and vals points at it, so setting a header allocates nothing.
+// headerEntry is one header of the inline store: a single value, handed
+// out as v[:1:1] (capacity 1: a caller's append copies), so setting a
+// header allocates nothing. A second value moves the store to the map.
 type headerEntry struct {
-	key  string // canonical
-	one  [1]string
-	vals []string // nil once deleted (the slot is not reused)
+	key string // canonical
+	v   [1]string
 }
 
 // headers is a response's header store. Until a caller asks for the
-// http.Header (Response.Header), headers live in an inline array: the
-// headers a response gets from its view and the built-in middleware cost
-// no map, no hashing and no allocation, and the handler copies them once,
-// into net/http's header map. Header moves them into a map, which is from
-// then on the only store.
+// http.Header (Response.Header) or adds a second value to a header,
+// headers live in an inline array: the headers a response gets from its
+// view and the built-in middleware cost no map, no hashing and no
+// allocation, and the handler copies them once, into net/http's header
+// map. Header moves them into a map, which is from then on the only store.
+//
+// Slots are used in order and never reused: a deleted header only clears
+// its live bit. A slot whose value slice was handed out (shared) is never
+// written again; setting its key retires it and takes a fresh slot, or
+// the map once no slot is left.
 type headers struct {
 	m      http.Header // the store once non-nil
-	n      uint8       // slots of e in use, deleted ones included
-	shared bool        // a value slice was handed out: never overwrite one in place
+	n      uint8       // slots of e used, retired ones included
+	live   uint8       // bit i: slot i holds a header
+	shared uint8       // bit i: slot i's value slice was handed out
 	e      [headerInline]headerEntry
 }
 
@@ -54,10 +64,10 @@ func canonicalKey(key string) string {
 	return key
 }
 
-// find returns the slot of the canonical key, or -1.
+// find returns the live slot of the canonical key, or -1.
 func (h *headers) find(key string) int {
 	for i := range int(h.n) {
-		if e := &h.e[i]; e.key == key && e.vals != nil { // nil: deleted
+		if h.live&(1<<i) != 0 && h.e[i].key == key {
 			return i
 		}
 	}
@@ -67,13 +77,14 @@ func (h *headers) find(key string) int {
 // header returns the map, moving the inline headers into it first.
 func (h *headers) header() http.Header {
 	if h.m == nil {
-		m := make(http.Header, h.n)
+		m := make(http.Header, bits.OnesCount8(h.live))
 		for i := range int(h.n) {
-			if e := &h.e[i]; e.vals != nil {
-				m[e.key] = e.vals // shared: the inline slots are never written again
+			if h.live&(1<<i) != 0 {
+				// Shared: the inline slots are never written again.
+				m[h.e[i].key] = h.e[i].v[:1:1]
 			}
 		}
-		h.m, h.n = m, 0
+		h.m = m
 	}
 	return h.m
 }
@@ -84,23 +95,22 @@ func (h *headers) set(key, v string) {
 		h.m[key] = []string{v}
 		return
 	}
-	i := h.find(key)
-	switch {
-	case i >= 0 && h.shared:
-		// Someone may hold the old slice (a copied header map): a new one.
-		h.e[i].vals = []string{v}
-	case i >= 0:
-		h.e[i].one[0] = v
-		h.e[i].vals = h.e[i].one[:1:1]
-	case int(h.n) < headerInline:
-		e := &h.e[h.n]
-		h.n++
-		e.key = key
-		e.one[0] = v
-		e.vals = e.one[:1:1] // capacity 1: a caller's append copies
-	default:
-		h.header()[key] = []string{v}
+	if i := h.find(key); i >= 0 {
+		if h.shared&(1<<i) == 0 {
+			h.e[i].v[0] = v
+			return
+		}
+		// Someone may hold the old slice (a copied header map): the
+		// value goes to a fresh slot, or to the map.
+		h.live &^= 1 << i
 	}
+	if int(h.n) < headerInline {
+		h.e[h.n] = headerEntry{key: key, v: [1]string{v}}
+		h.live |= 1 << h.n
+		h.n++
+		return
+	}
+	h.header()[key] = []string{v}
 }
 
 // SetHeader sets the header key to the single value value, replacing any
@@ -123,18 +133,12 @@ func (r *Response) SetDefaultHeader(key, value string) {
 func (r *Response) AddHeader(key, value string) {
 	key = canonicalKey(key)
 	h := &r.hdr
-	if h.m == nil {
-		if i := h.find(key); i >= 0 {
-			// vals' capacity is exactly its length unless an earlier Add
-			// grew it: appending copies, as on an http.Header it would not.
-			h.e[i].vals = append(h.e[i].vals, value)
-			return
-		}
-		if int(h.n) < headerInline {
-			h.set(key, value)
-			return
-		}
+	if h.m == nil && h.find(key) < 0 {
+		h.set(key, value)
+		return
 	}
+	// A second value, which only the map holds: appending to an inline
+	// slice (capacity 1) copies it.
 	m := h.header()
 	m[key] = append(m[key], value)
 }
@@ -151,8 +155,16 @@ func (r *Response) GetHeader(key string) string {
 // HeaderValues returns every value of the header key (http.Header.Values).
 // The slice is the response's own, as http.Header's is: do not change it.
 func (r *Response) HeaderValues(key string) []string {
-	r.hdr.shared = true
-	return r.hdr.values(canonicalKey(key))
+	key = canonicalKey(key)
+	h := &r.hdr
+	if h.m != nil {
+		return h.m[key]
+	}
+	if i := h.find(key); i >= 0 {
+		h.shared |= 1 << i
+		return h.e[i].v[:1:1]
+	}
+	return nil
 }
 
 // HasHeader reports whether the response has the header key, even with
@@ -171,7 +183,8 @@ func (r *Response) DelHeader(key string) {
 		return
 	}
 	if i := h.find(key); i >= 0 {
-		h.e[i].key, h.e[i].vals = "", nil
+		// The slot is left as it is: its value slice may be held.
+		h.live &^= 1 << i
 	}
 }
 
@@ -187,20 +200,22 @@ func (r *Response) CopyHeader(dst http.Header) {
 		}
 		return
 	}
-	h.shared = true
+	h.shared |= h.live
 	for i := range int(h.n) {
-		if e := &h.e[i]; e.vals != nil {
-			dst[e.key] = e.vals
+		if h.live&(1<<i) != 0 {
+			dst[h.e[i].key] = h.e[i].v[:1:1]
 		}
 	}
 }
 
+// values returns the values of the canonical key, to be read here: a
+// slice handed out is marked shared first (HeaderValues).
 func (h *headers) values(key string) []string {
 	if h.m != nil {
 		return h.m[key]
 	}
 	if i := h.find(key); i >= 0 {
-		return h.e[i].vals
+		return h.e[i].v[:1:1]
 	}
 	return nil
 }

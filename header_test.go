@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/manouche/manouche"
 )
@@ -108,6 +109,7 @@ func TestResponseHeaderMethods(t *testing.T) {
 		{"copies are the caller's", []byte{0, 2, 7, 2, 1, 2, 7, 2, 4, 2, 1, 0x12}},
 		{"appending to values", []byte{0, 2, 4, 2, 1, 0x12, 4, 2, 1, 0x22}},
 		{"empty key", []byte{0, 14, 1, 14, 2, 14, 3, 0x1e}},
+		{"held slots are not overwritten", []byte{0, 2, 0, 0x12, 0, 0x22, 0, 2, 0, 0x12, 0, 0x22, 0, 2, 0, 0x12, 0, 0x22, 1, 2}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp := manouche.NewResponse(200, nil, "text/plain")
@@ -136,6 +138,16 @@ func TestResponseHeaderAliasing(t *testing.T) {
 	resp.SetHeader("X-A", "2")
 	if held[0] != "1" || resp.GetHeader("X-A") != "2" {
 		t.Fatalf("held %q, response %q", held, resp.GetHeader("X-A"))
+	}
+	// Nor does deleting it, or setting it again and again, each value
+	// handed out in turn, past the inline slots.
+	held2 := resp.HeaderValues("X-A")
+	resp.DelHeader("X-A")
+	for _, v := range []string{"a", "b", "c", "d", "e", "f", "g", "h", "i"} {
+		resp.SetHeader("X-A", v)
+		if got := resp.HeaderValues("X-A"); got[0] != v || held[0] != "1" || held2[0] != "2" {
+			t.Fatalf("set %q: got %q, held %q and %q", v, got, held, held2)
+		}
 	}
 	h := resp.Header()
 	resp.SetHeader("X-A", "3")
@@ -171,6 +183,15 @@ func TestResponseHeaderAllocations(t *testing.T) {
 	})
 	if n != 1 {
 		t.Errorf("a response with eight headers: %v allocations, want 1 (the response)", n)
+	}
+}
+
+// TestResponseSize: the handler allocates a response per request, and
+// counts on it fitting the 512-byte malloc size class. Most of it is the
+// inline header store.
+func TestResponseSize(t *testing.T) {
+	if n := unsafe.Sizeof(manouche.Response{}); n > 512 {
+		t.Errorf("Response is %d bytes, over the 512-byte size class the handler's per-request allocation relies on: keep the inline header slots (header.go) and the fields (response.go) packed", n)
 	}
 }
 

@@ -69,10 +69,10 @@ type Renderer interface {
 // request: a view builds a new one per request (the handler closes it, and
 // that close finishes the request), never returns a shared one.
 //
-// Close runs the closers once each, in order, then the after-close hooks
-// (the handler's: sending request_finished). Every further call does
-// nothing: closing is idempotent (DESIGN promise 1; Django's is not,
-// SEMANTICS 48).
+// Close runs the closers once each, in order, then the after-close hooks;
+// the handler sends request_finished right after its Close returns. Every
+// further call does nothing: closing is idempotent (DESIGN promise 1;
+// Django's is not, SEMANTICS 48).
 type Response struct {
 	// StatusCode is the HTTP status, 100 to 599.
 	StatusCode int
@@ -80,15 +80,12 @@ type Response struct {
 	hdr     headers
 	cookies []*http.Cookie
 
-	kind       Kind
 	content    []byte
-	ownContent bool // content's array was allocated by Write: appending in place is safe
 	stream     StreamFunc
 	renderer   Renderer
 	postRender []func(*Response) (*Response, error)
 
-	mu         sync.Mutex
-	closed     bool
+	mu         sync.Mutex // guards closed, closers and afterClose
 	closers    []io.Closer
 	afterClose []func()
 	// The first backing arrays of closers and afterClose: most responses
@@ -97,7 +94,12 @@ type Response struct {
 	closerBuf [2]io.Closer
 	afterBuf  [1]func()
 
-	logged bool
+	// The one-byte fields, together so that they share one word: a
+	// Response must fit the 512-byte size class (TestResponseSize).
+	kind       Kind
+	ownContent bool // content's array was allocated by Write: appending in place is safe
+	closed     bool
+	logged     bool
 }
 
 // NewResponse returns a buffered response with the given status, body and
@@ -336,8 +338,8 @@ func (r *Response) AddCloser(c io.Closer) {
 }
 
 // AfterClose registers f to run once, after the closers, when the response
-// is closed; at once if it already is. The handler uses it to send
-// request_finished from the final response.
+// is closed; at once if it already is. On the response a request ends
+// with, the hooks run before request_finished is sent.
 func (r *Response) AfterClose(f func()) {
 	r.mu.Lock()
 	if r.closed {
