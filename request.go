@@ -72,6 +72,13 @@ type Request struct {
 // pathInfo the path below it (the handler finds them). Nothing is parsed
 // here.
 func NewRequest(w http.ResponseWriter, hr *http.Request, s *Settings, conf URLConf, scriptName, pathInfo string) *Request {
+	return new(Request).Init(w, hr, s, conf, scriptName, pathInfo)
+}
+
+// Init builds r in place as NewRequest builds a new one, and returns it:
+// for a handler that allocates the request together with its other
+// per-request state. Whatever r held before is dropped.
+func (r *Request) Init(w http.ResponseWriter, hr *http.Request, s *Settings, conf URLConf, scriptName, pathInfo string) *Request {
 	if pathInfo == "" {
 		pathInfo = "/"
 	}
@@ -81,7 +88,7 @@ func NewRequest(w http.ResponseWriter, hr *http.Request, s *Settings, conf URLCo
 	for len(scriptName) > 0 && scriptName[len(scriptName)-1] == '/' {
 		scriptName = scriptName[:len(scriptName)-1]
 	}
-	r := &Request{
+	*r = Request{
 		HTTP:       hr,
 		Method:     hr.Method,
 		Path:       scriptName + pathInfo,

@@ -38,14 +38,24 @@ func (s *Scope) lookup(key any) (any, bool) {
 	return nil, false
 }
 
-// scopeCtx is a context carrying a Scope: one allocation for both, since
-// the handler makes one per request.
-type scopeCtx struct {
+// ScopeContext is a context carrying a Scope, the Scope inside it: one
+// allocation for both. NewScope allocates one; a handler that allocates
+// its per-request state in one piece embeds one and calls Init.
+type ScopeContext struct {
 	context.Context
 	scope Scope
 }
 
-func (c *scopeCtx) Value(key any) any {
+// Init makes c a copy of parent carrying a new, empty Scope, and returns
+// the Scope. It is for a ScopeContext not in use yet (a zero one).
+func (c *ScopeContext) Init(parent context.Context) *Scope {
+	*c = ScopeContext{Context: parent}
+	return &c.scope
+}
+
+// Value returns the Scope for the scope key, and parent's values for the
+// others.
+func (c *ScopeContext) Value(key any) any {
 	if key == (scopeKey{}) {
 		return &c.scope
 	}
@@ -55,8 +65,8 @@ func (c *scopeCtx) Value(key any) any {
 // NewScope returns a copy of ctx carrying a new, empty Scope, and the
 // Scope.
 func NewScope(ctx context.Context) (context.Context, *Scope) {
-	c := &scopeCtx{Context: ctx}
-	return c, &c.scope
+	c := new(ScopeContext)
+	return c, c.Init(ctx)
 }
 
 // ScopeFrom returns the Scope ctx carries, or nil.

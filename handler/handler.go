@@ -151,10 +151,11 @@ func (h *Handler) loadMiddleware(factories []middleware.Factory) error {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	// What belongs to this request alone (its database connections, …)
 	// hangs off its context from the start (DESIGN promise 2).
-	ctx, scope := manouche.NewScope(hr.Context())
-	hr = hr.WithContext(ctx)
-	fin := &finisher{h: h, hr: hr, scope: scope}
-	fin.ctx.Context = ctx
+	st := new(inflight)
+	scope := st.ctx.Init(hr.Context())
+	hr = hr.WithContext(&st.ctx)
+	fin := &st.fin
+	*fin = finisher{h: h, hr: hr, scope: scope, ctx: uncancelled{&st.ctx}}
 	if err := h.sig.RequestStarted.Send(hr.Context(), h, signals.RequestStarted{Request: hr}); err != nil {
 		// The request was never built (SEMANTICS 70). Answer, and still
 		// finish it so that started and finished pair up.
@@ -165,7 +166,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	}
 
 	scriptName, pathInfo := h.splitPath(hr)
-	r := manouche.NewRequest(w, hr, &h.settings, h.conf, scriptName, pathInfo)
+	r := st.req.Init(w, hr, &h.settings, h.conf, scriptName, pathInfo)
 	r.SetLogger(h.log)
 
 	var resp *manouche.Response
@@ -176,7 +177,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 			if err := r.CloseDiscarded(resp); err != nil {
 				h.log.Error("closing a replaced response: "+err.Error(), "logger", "manouche.request", "path", r.Path)
 			}
-			resp.AfterClose(fin.finish)
 			if err := resp.Close(); err != nil {
 				h.log.Error("closing the response: "+err.Error(), "logger", "manouche.request", "path", r.Path)
 			}
@@ -184,6 +184,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 			_ = r.CloseDiscarded(nil)
 			_ = r.Close()
 		}
+		// request_finished follows the close: after the closers and the
+		// response's after-close hooks, once, even if a layer closed the
+		// response early.
 		fin.finish()
 		if p != nil {
 			panic(p)
@@ -230,6 +233,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		return
 	}
 	abort = h.write(w, r, resp)
+}
+
+// inflight is what the handler keeps for one request, in one allocation:
+// the context carrying its scope, the finisher and the request itself.
+type inflight struct {
+	ctx manouche.ScopeContext
+	fin finisher
+	req manouche.Request
 }
 
 // finisher sends request_finished once per request.

@@ -116,6 +116,46 @@ func TestReplacedResponseClosedWithoutFinish(t *testing.T) {
 	}
 }
 
+func TestCloseOrder(t *testing.T) {
+	// The final response's closers run, then its after-close hooks, then
+	// request_finished, once — also when a layer closed the response
+	// before the handler does.
+	for _, early := range []bool{false, true} {
+		t.Run(fmt.Sprintf("early=%v", early), func(t *testing.T) {
+			tr := &trace{}
+			sig := signals.NewLifecycle(nil)
+			sig.RequestFinished.Connect(func(context.Context, any, signals.RequestFinished) error {
+				tr.Add("finished")
+				return nil
+			})
+			closing := &mixin{name: "C", tr: &trace{}, resp: func(r *manouche.Request, resp *manouche.Response) (*manouche.Response, error) {
+				if early {
+					_ = resp.Close()
+				}
+				return resp, nil
+			}}
+			h := build(t, handler.Config{Signals: sig, Middleware: []middleware.Factory{middleware.Hooks(closing)}},
+				urls.Path("", func(r *manouche.Request) (*manouche.Response, error) {
+					r.AddCloser(manouche.CloserFunc(func() error { tr.Add("request closer"); return nil }))
+					resp := response.Text("ok")
+					resp.AddCloser(manouche.CloserFunc(func() error { tr.Add("closer"); return nil }))
+					resp.AfterClose(func() { tr.Add("hook") })
+					return resp, nil
+				}))
+			do(h, "GET", "/")
+			want := "closer,hook,request closer,finished"
+			if !early {
+				// The handler adds the request as the response's last
+				// closer, after the view's.
+				want = "closer,request closer,hook,finished"
+			}
+			if got := tr.String(); got != want {
+				t.Fatalf("trace %s, want %s", got, want)
+			}
+		})
+	}
+}
+
 func TestRequestClosedWithResponse(t *testing.T) {
 	// SEMANTICS 10: what the request holds is closed with the final response.
 	closer := &countCloser{}
