@@ -87,9 +87,13 @@ func WithClock(now func() time.Time) ManagerOption { return func(m *Manager) { m
 // ConnMaxAge. A kept connection belongs to no scope; a connection in use
 // belongs to exactly one. Safe for concurrent use.
 type Manager struct {
-	log     *slog.Logger
-	now     func() time.Time
-	pools   map[string]*pool
+	log   *slog.Logger
+	now   func() time.Time
+	pools map[string]*pool
+	// aging are the pools whose connections expire (ConnMaxAge is not
+	// Forever): the ones each request's sweep visits, in a slice because
+	// ranging over a map costs more than the sweep itself.
+	aging   []*pool
 	created *signals.Signal[ConnectionCreated]
 	closed  atomic.Bool
 	uid     string
@@ -205,7 +209,11 @@ func NewManager(dbs Databases, opts ...ManagerOption) (*Manager, error) {
 		// Releasing a *sql.Conn really closes it: the Manager keeps
 		// connections across scopes itself.
 		x.SetMaxIdleConns(0)
-		m.pools[alias] = &pool{alias: alias, set: d, db: x, beginSQL: beginSQL(dsn), slots: make(chan struct{}, d.MaxConns())}
+		p := &pool{alias: alias, set: d, db: x, beginSQL: beginSQL(dsn), slots: make(chan struct{}, d.MaxConns())}
+		m.pools[alias] = p
+		if d.ConnMaxAge != Forever {
+			m.aging = append(m.aging, p)
+		}
 		if d.AtomicRequests {
 			m.atomicAliases = append(m.atomicAliases, alias)
 		}
@@ -543,10 +551,7 @@ func (m *Manager) keep(ctx context.Context, p *pool, pc *physConn) error {
 
 // sweep closes the kept connections past their ConnMaxAge.
 func (m *Manager) sweep() {
-	for _, p := range m.pools {
-		if p.set.ConnMaxAge == Forever {
-			continue
-		}
+	for _, p := range m.aging {
 		var old []*physConn
 		now := m.now() // once: the clock costs more than the comparisons
 		p.mu.Lock()
