@@ -43,7 +43,14 @@ func (l serverHeader) Serve(r *manouche.Request) (*manouche.Response, error) {
 // own Server header wins, as with ServerHeaderMiddleware.
 func ServerHeaderHandler(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header()["Server"] = []string{ServerHeader}
+		w.Header()["Server"] = serverValues
 		h.ServeHTTP(w, r)
 	})
 }
+
+// serverValues is the Server header's value slice, shared by every
+// response rather than made for each: net/http only reads it, and code
+// that changes the header (Set, Add, the handler's copy of a response's
+// headers) replaces the slice or appends to it, capacity 1 making the
+// append copy, never writes into it.
+var serverValues = []string{ServerHeader}
