@@ -105,12 +105,18 @@ func (h *headers) set(key, v string) {
 		h.live &^= 1 << i
 	}
 	if int(h.n) < headerInline {
-		h.e[h.n] = headerEntry{key: key, v: [1]string{v}}
-		h.live |= 1 << h.n
-		h.n++
+		h.add(key, v)
 		return
 	}
 	h.header()[key] = []string{v}
+}
+
+// add puts the canonical key, which has no live slot, in the next slot;
+// one must be left.
+func (h *headers) add(key, v string) {
+	h.e[h.n] = headerEntry{key: key, v: [1]string{v}}
+	h.live |= 1 << h.n
+	h.n++
 }
 
 // SetHeader sets the header key to the single value value, replacing any
@@ -124,8 +130,16 @@ func (r *Response) SetHeader(key, value string) {
 // it already (Django's response.setdefault).
 func (r *Response) SetDefaultHeader(key, value string) {
 	key = canonicalKey(key)
-	if !r.hdr.has(key) {
-		r.hdr.set(key, value)
+	h := &r.hdr
+	if h.m == nil && int(h.n) < headerInline {
+		// One scan: a new key takes the next slot.
+		if h.find(key) < 0 {
+			h.add(key, value)
+		}
+		return
+	}
+	if !h.has(key) {
+		h.set(key, value)
 	}
 }
 

@@ -553,8 +553,14 @@ func (m *Manager) keep(ctx context.Context, p *pool, pc *physConn) error {
 func (m *Manager) sweep() {
 	for _, p := range m.aging {
 		var old []*physConn
-		now := m.now() // once: the clock costs more than the comparisons
 		p.mu.Lock()
+		if len(p.idle) == 0 {
+			// Nothing kept (CONN_MAX_AGE 0, or every connection in use):
+			// no clock to read, which costs more than the rest.
+			p.mu.Unlock()
+			continue
+		}
+		now := m.now() // once: the clock costs more than the comparisons
 		kept := p.idle[:0]
 		for _, pc := range p.idle {
 			if p.set.ConnMaxAge == 0 || now.Sub(pc.born) >= p.set.ConnMaxAge {
