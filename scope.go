@@ -17,9 +17,12 @@ type Scope struct {
 	mu sync.Mutex
 	// values are the stored pairs; a scope holds a handful (one per
 	// package that keeps request state), so a slice whose first backing
-	// array lives in the scope itself beats a map.
+	// array lives in the scope itself beats a map. Six: a page through
+	// the default middleware stack that uses the database stores five
+	// (the session layer and session, the message layer, the CSRF state,
+	// the db state); beyond, the slice grows on the heap.
 	values   []scopeEntry
-	inline   [4]scopeEntry
+	inline   [6]scopeEntry
 	finished bool
 }
 
