@@ -59,7 +59,7 @@ func (c *ScopeContext) Init(parent context.Context) *Scope {
 // Value returns the Scope for the scope key, and parent's values for the
 // others.
 func (c *ScopeContext) Value(key any) any {
-	if key == (scopeKey{}) {
+	if _, ok := key.(scopeKey); ok { // a type test: no interface comparison call
 		return &c.scope
 	}
 	return c.Context.Value(key)
