@@ -18,9 +18,8 @@ func (c *benchCloser) Close() error { c.n++; return nil }
 var responseSink *manouche.Response
 
 // BenchmarkResponseClose measures closing a response: with nothing
-// registered, with the handler's after-close hook alone (what sends
-// request_finished), and with two closers and the hook (a file response's
-// file, a database stream's rows). Close runs once per response, so each
+// registered, with one after-close hook, and with two closers and the
+// hook (a file response's file, a database stream's rows). Close runs once per response, so each
 // iteration builds one; "new" is that building alone, to subtract. A
 // second Close, which does nothing, is "closed-again".
 func BenchmarkResponseClose(b *testing.B) {
