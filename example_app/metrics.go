@@ -19,7 +19,11 @@ import (
 type metrics struct {
 	vars                       expvar.Map
 	started, finished, excepts expvar.Int
-	status                     expvar.Map // "2xx" … "5xx"
+	status                     expvar.Map // "2xx" … "5xx", published
+	// byClass are status's counters, by the code's first digit (1 to 5):
+	// the layer adds to them directly, as Map.Add would find them by
+	// name in a sync.Map on every response.
+	byClass [6]*expvar.Int
 	streams                    expvar.Int // streaming responses whose producer returned
 }
 
@@ -29,6 +33,10 @@ func newMetrics(sig *signals.Lifecycle, m *db.Manager, aliases []string) *metric
 	mt := &metrics{}
 	mt.vars.Init()
 	mt.status.Init()
+	for c := 1; c <= 5; c++ {
+		mt.byClass[c] = new(expvar.Int)
+		mt.status.Set(statusClass[c], mt.byClass[c])
+	}
 	mt.vars.Set("requests_started", &mt.started)
 	mt.vars.Set("requests_finished", &mt.finished)
 	mt.vars.Set("got_request_exception", &mt.excepts)
@@ -66,7 +74,7 @@ func newMetrics(sig *signals.Lifecycle, m *db.Manager, aliases []string) *metric
 }
 
 // statusClass names the class of code: "2xx" and so on.
-var statusClass = [...]string{"1xx", "1xx", "2xx", "3xx", "4xx", "5xx"}
+var statusClass = [...]string{"", "1xx", "2xx", "3xx", "4xx", "5xx"}
 
 // layer is the outermost middleware: it counts each final response by
 // status class and each stream when its producer returns.
@@ -74,7 +82,7 @@ func (mt *metrics) layer(next middleware.Handler) (middleware.Middleware, error)
 	return middleware.Func(func(r *manouche.Request) (*manouche.Response, error) {
 		resp := next(r)
 		if c := resp.StatusCode / 100; c >= 1 && c <= 5 {
-			mt.status.Add(statusClass[c], 1)
+			mt.byClass[c].Add(1)
 		}
 		if f := resp.Stream(); f != nil {
 			resp.SetStream(func(ctx context.Context, w io.Writer) error {
