@@ -19,12 +19,12 @@ import (
 type metrics struct {
 	vars                       expvar.Map
 	started, finished, excepts expvar.Int
-	status                     expvar.Map // "2xx" … "5xx", published
+	status                     expvar.Map // "1xx" … "5xx", published
+	streams                    expvar.Int // streaming responses whose producer returned
 	// byClass are status's counters, by the code's first digit (1 to 5):
 	// the layer adds to them directly, as Map.Add would find them by
 	// name in a sync.Map on every response.
 	byClass [6]*expvar.Int
-	streams                    expvar.Int // streaming responses whose producer returned
 }
 
 // newMetrics connects the lifecycle counters to sig and publishes the
