@@ -116,19 +116,17 @@ func build(cfg config, log *slog.Logger, m *db.Manager) (*app, error) {
 	if !cfg.Bare {
 		mw = middleware.Default(a.sessions)
 		mw = slices.Insert(mw, 1, middleware.Static(staticCfg)) // WhiteNoise's place: right after Security
-		mw = append([]middleware.Factory{a.metrics.layer, tfb.ServerHeaderMiddleware()}, mw...)
+		mw = append([]middleware.Factory{a.metrics.layer}, mw...)
 	}
 	if a.handler, err = handler.New(handler.Config{
 		Settings: cfg.Settings, URLConf: a.conf, Middleware: mw, Logger: log, Signals: sig,
 	}); err != nil {
 		return nil, err
 	}
-	a.serve = a.handler
-	if cfg.Bare {
-		// TFB's Server header, set by net/http code around the handler:
-		// inside it there is no layer at all.
-		a.serve = tfb.ServerHeaderHandler(a.handler)
-	}
+	// TFB's Server header is no part of the app's stack: net/http code
+	// around the handler sets it, as the baseline's handlers do, with or
+	// without middleware (a response's own Server header still wins).
+	a.serve = tfb.ServerHeaderHandler(a.handler)
 	a.uninstall = m.Install(sig)
 	return a, nil
 }

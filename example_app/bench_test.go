@@ -9,8 +9,9 @@ import (
 )
 
 // BenchmarkApp serves the TFB endpoints through the whole example app, as
-// deployed (DEBUG off, the default stack, the Server and metrics layers),
-// in process: the per-request cost of the app, without the network. The
+// deployed (DEBUG off, the default stack and the metrics layer, the Server
+// header set around the handler), in process: the per-request cost of the
+// app, without the network. The
 // "none" set is the app with MIDDLEWARE=none, on the endpoints that touch
 // no database.
 func BenchmarkApp(b *testing.B) {
