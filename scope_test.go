@@ -57,3 +57,36 @@ func TestScope(t *testing.T) {
 		t.Fatalf("after Finish, a new key was stored: %v, %v", v, ok)
 	}
 }
+
+// Values stored from many goroutines, past the scope's inline entries,
+// are each found by every later Load, from any goroutine, while others
+// are being stored.
+func TestScopeConcurrentKeys(t *testing.T) {
+	_, s := manouche.NewScope(context.Background())
+	type key int
+	const keys = 20
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range keys {
+				v, ok := s.LoadOrStore(key(k), func() any { return k * 10 })
+				if !ok || v != k*10 {
+					t.Errorf("LoadOrStore(%d) = %v, %v", k, v, ok)
+					return
+				}
+				for j := 0; j <= k; j++ {
+					if v, ok := s.Load(key(j)); !ok || v != j*10 {
+						t.Errorf("Load(%d) after storing %d = %v, %v", j, k, v, ok)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if _, ok := s.Load(key(keys)); ok {
+		t.Fatal("a key never stored was found")
+	}
+}
