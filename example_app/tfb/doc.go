@@ -44,5 +44,6 @@
 //
 // ServerHeaderMiddleware sets "Server: manouche" on every response that
 // has none: TFB's verifier requires the header, which net/http does not
-// set (it does set Date).
+// set (it does set Date). ServerHeaderHandler does the same around the
+// handler, in net/http code, with no layer.
 package tfb

@@ -37,10 +37,11 @@ func (l serverHeader) Serve(r *manouche.Request) (*manouche.Response, error) {
 }
 
 // ServerHeaderHandler returns h with "Server: manouche" set on every
-// response, in net/http code around it: for an app served with no
-// middleware at all (the example app's MIDDLEWARE=none), where no layer
-// can set it. Headers the response sets are copied over it, so a view's
-// own Server header wins, as with ServerHeaderMiddleware.
+// response, in net/http code around it, as a plain net/http server sets
+// it: no layer in the stack (the example app serves this way, with or
+// without middleware), and the only way for an app served with none.
+// Headers the response sets are copied over it, so a view's own Server
+// header wins, as with ServerHeaderMiddleware.
 func ServerHeaderHandler(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header()["Server"] = serverValues
