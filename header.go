@@ -160,10 +160,7 @@ func (r *Response) AddHeader(key, value string) {
 // GetHeader returns the first value of the header key, or "" (Django's
 // response.get(key); http.Header.Get).
 func (r *Response) GetHeader(key string) string {
-	if v := r.hdr.values(canonicalKey(key)); len(v) > 0 {
-		return v[0]
-	}
-	return ""
+	return r.hdr.get(canonicalKey(key))
 }
 
 // HeaderValues returns every value of the header key (http.Header.Values).
@@ -222,16 +219,18 @@ func (r *Response) CopyHeader(dst http.Header) {
 	}
 }
 
-// values returns the values of the canonical key, to be read here: a
-// slice handed out is marked shared first (HeaderValues).
-func (h *headers) values(key string) []string {
+// get returns the first value of the canonical key, or "".
+func (h *headers) get(key string) string {
 	if h.m != nil {
-		return h.m[key]
+		if v := h.m[key]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
 	}
 	if i := h.find(key); i >= 0 {
-		return h.e[i].v[:1:1]
+		return h.e[i].v[0]
 	}
-	return nil
+	return ""
 }
 
 func (h *headers) has(key string) bool {
