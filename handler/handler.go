@@ -151,17 +151,17 @@ func (h *Handler) loadMiddleware(factories []middleware.Factory) error {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	// What belongs to this request alone (its database connections, …)
 	// hangs off its context from the start (DESIGN promise 2).
-	st := new(inflight)
-	scope := st.ctx.Init(hr.Context())
+	st := &inflight{h: h}
+	st.ctx.Init(hr.Context())
+	st.cleanup.Context = &st.ctx
 	hr = hr.WithContext(&st.ctx)
-	fin := &st.fin
-	*fin = finisher{h: h, hr: hr, scope: scope, ctx: uncancelled{&st.ctx}}
+	st.hr = hr
 	if err := h.sig.RequestStarted.Send(hr.Context(), h, signals.RequestStarted{Request: hr}); err != nil {
 		// The request was never built (SEMANTICS 70). Answer, and still
 		// finish it so that started and finished pair up.
 		h.log.ErrorContext(hr.Context(), "request_started receiver failed: "+err.Error(), "logger", "manouche.request", "path", hr.URL.Path)
 		http.Error(w, "A server error occurred.  Please contact the administrator.", http.StatusInternalServerError)
-		fin.finish()
+		st.finish()
 		return
 	}
 
@@ -187,7 +187,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		// request_finished follows the close: after the closers and the
 		// response's after-close hooks, once, even if a layer closed the
 		// response early.
-		fin.finish()
+		st.finish()
 		if p != nil {
 			panic(p)
 		}
@@ -236,35 +236,31 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 }
 
 // inflight is what the handler keeps for one request, in one allocation:
-// the context carrying its scope, the finisher and the request itself.
+// the context carrying its scope, the request itself, and what finishing
+// it needs.
 type inflight struct {
+	h   *Handler
+	hr  *http.Request // carrying ctx
 	ctx manouche.ScopeContext
-	fin finisher
-	req manouche.Request
+	// cleanup is ctx without its cancellation: cleanup must run even when
+	// the client has gone. It lives here, not in a context.WithoutCancel,
+	// to cost no allocation of its own.
+	cleanup uncancelled
+	done    atomic.Bool // request_finished was sent
+	req     manouche.Request
 }
 
-// finisher sends request_finished once per request.
-type finisher struct {
-	h     *Handler
-	hr    *http.Request
-	scope *manouche.Scope
-	// ctx is the request's context without its cancellation: cleanup
-	// must run even when the client has gone. It lives here, not in a
-	// context.WithoutCancel, to cost no allocation of its own.
-	ctx  uncancelled
-	done atomic.Bool
-}
-
-func (f *finisher) finish() {
-	if !f.done.CompareAndSwap(false, true) {
+// finish sends request_finished, once per request.
+func (st *inflight) finish() {
+	if !st.done.CompareAndSwap(false, true) {
 		return
 	}
 	// Nothing new may be taken for the request once it ends; its
 	// request_finished receivers then release what its scope holds.
-	f.scope.Finish()
+	manouche.ScopeFrom(&st.ctx).Finish()
 	// Every receiver runs, even after one fails: a failing receiver must not
 	// stop another's cleanup (database connections; SEMANTICS 70).
-	_ = f.h.sig.RequestFinished.SendRobust(&f.ctx, f.h, signals.RequestFinished{Request: f.hr})
+	_ = st.h.sig.RequestFinished.SendRobust(&st.cleanup, st.h, signals.RequestFinished{Request: st.hr})
 }
 
 // uncancelled is context.WithoutCancel's context: the values of the
