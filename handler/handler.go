@@ -154,8 +154,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	st := &inflight{h: h}
 	st.ctx.Init(hr.Context())
 	st.cleanup.Context = &st.ctx
-	hr = hr.WithContext(&st.ctx)
-	st.hr = hr
+	// WithContext's shallow copy, kept in the block: it costs no
+	// allocation of its own.
+	st.hr = *hr.WithContext(&st.ctx)
+	hr = &st.hr
 	if err := h.sig.RequestStarted.Send(hr.Context(), h, signals.RequestStarted{Request: hr}); err != nil {
 		// The request was never built (SEMANTICS 70). Answer, and still
 		// finish it so that started and finished pair up.
@@ -240,7 +242,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 // it needs.
 type inflight struct {
 	h   *Handler
-	hr  *http.Request // carrying ctx
+	hr  http.Request // net/http's request, with ctx as its context
 	ctx manouche.ScopeContext
 	// cleanup is ctx without its cancellation: cleanup must run even when
 	// the client has gone. It lives here, not in a context.WithoutCancel,
@@ -260,7 +262,7 @@ func (st *inflight) finish() {
 	manouche.ScopeFrom(&st.ctx).Finish()
 	// Every receiver runs, even after one fails: a failing receiver must not
 	// stop another's cleanup (database connections; SEMANTICS 70).
-	_ = st.h.sig.RequestFinished.SendRobust(&st.cleanup, st.h, signals.RequestFinished{Request: st.hr})
+	_ = st.h.sig.RequestFinished.SendRobust(&st.cleanup, st.h, signals.RequestFinished{Request: &st.hr})
 }
 
 // uncancelled is context.WithoutCancel's context: the values of the
