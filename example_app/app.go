@@ -38,7 +38,7 @@ type app struct {
 	conf      *urls.Conf
 	handler   *handler.Handler
 	serve     http.Handler // what the server serves: handler, wrapped when bare
-	metrics   *metrics
+	metrics   *metrics     // nil when METRICS is off
 	sessions  *sessiondb.Store
 	uninstall func()
 }
@@ -97,7 +97,11 @@ func build(cfg config, log *slog.Logger, m *db.Manager) (*app, error) {
 	a.engine = eng
 
 	sig := signals.NewLifecycle(log)
-	a.metrics = newMetrics(sig, m, []string{alias})
+	if cfg.Metrics {
+		// Counting costs a few atomic adds per request, contended across
+		// cores: an app that does not serve the counters does not count.
+		a.metrics = newMetrics(sig, m, []string{alias})
+	}
 
 	patterns := []urls.Pattern{
 		urls.Path("", a.home, urls.Name("home")),
@@ -116,7 +120,9 @@ func build(cfg config, log *slog.Logger, m *db.Manager) (*app, error) {
 	if !cfg.Bare {
 		mw = middleware.Default(a.sessions)
 		mw = slices.Insert(mw, 1, middleware.Static(staticCfg)) // WhiteNoise's place: right after Security
-		mw = append([]middleware.Factory{a.metrics.layer}, mw...)
+		if a.metrics != nil {
+			mw = append([]middleware.Factory{a.metrics.layer}, mw...)
+		}
 	}
 	if a.handler, err = handler.New(handler.Config{
 		Settings: cfg.Settings, URLConf: a.conf, Middleware: mw, Logger: log, Signals: sig,

@@ -302,3 +302,40 @@ func TestAppBare(t *testing.T) {
 		}
 	}
 }
+
+// With METRICS off (and DEBUG off) nothing is counted: no counters, no
+// metrics layer, no lifecycle receivers but the database's, and no
+// /debug/vars; the pages still answer through the default stack.
+func TestAppMetricsOff(t *testing.T) {
+	e := sqliteEnv(t)
+	e["DEBUG"], e["SECRET_KEY"], e["ALLOWED_HOSTS"] = "0", "no-metrics", "127.0.0.1"
+	a, srv := startApp(t, e)
+	if a.metrics != nil {
+		t.Fatal("counters built with METRICS off")
+	}
+	sig := a.handler.Signals()
+	// The database manager's receivers (db.Manager.Install) only.
+	if n, m := sig.RequestStarted.Len(), sig.RequestFinished.Len(); n != 1 || m != 1 {
+		t.Errorf("request_started has %d receivers, request_finished %d; want the database's alone", n, m)
+	}
+	if n := sig.GotRequestException.Len(); n != 0 {
+		t.Errorf("got_request_exception has %d receivers; want none", n)
+	}
+	for _, tc := range []struct {
+		path   string
+		status int
+	}{{"/plaintext", 200}, {"/debug/vars", 404}} {
+		resp, err := http.Get(srv.URL + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s: %d, want %d", tc.path, resp.StatusCode, tc.status)
+		}
+		if resp.Header.Get("X-Frame-Options") != "DENY" {
+			t.Errorf("%s: not through the default stack (X-Frame-Options %q)", tc.path, resp.Header.Get("X-Frame-Options"))
+		}
+	}
+}

@@ -9,11 +9,11 @@ import (
 )
 
 // BenchmarkApp serves the TFB endpoints through the whole example app, as
-// deployed (DEBUG off, the default stack and the metrics layer, the Server
-// header set around the handler), in process: the per-request cost of the
-// app, without the network. The
-// "none" set is the app with MIDDLEWARE=none, on the endpoints that touch
-// no database.
+// bench/run runs it (DEBUG and METRICS off: the default stack with the
+// static files layer, no counters, the Server header set around the
+// handler), in process: the per-request cost of the app, without the
+// network. The "none" set is the app with MIDDLEWARE=none, on the
+// endpoints that touch no database.
 func BenchmarkApp(b *testing.B) {
 	for _, stack := range []string{"default", "none"} {
 		e := env{"DATABASE_URL": "sqlite:///" + b.TempDir() + "/db.sqlite3", "STATIC_ROOT": b.TempDir(),

@@ -23,7 +23,8 @@ const devSecretKey = "manouche-insecure-development-key-do-not-deploy"
 type config struct {
 	Settings manouche.Settings
 	Database db.Database
-	// Metrics serves the counters at /debug/vars (METRICS, or DEBUG).
+	// Metrics counts requests and serves the counters at /debug/vars
+	// (METRICS, or DEBUG). Off, nothing is counted.
 	Metrics bool
 	// DevKey is true when SECRET_KEY was not given and the development key
 	// stands in (DEBUG only).

@@ -16,7 +16,7 @@
 // (seconds, or none), CONN_HEALTH_CHECKS, DEBUG (default on),
 // ALLOWED_HOSTS (comma-separated), SECRET_KEY (required with DEBUG off),
 // STATIC_ROOT (default .manouche/static) and METRICS (counters at
-// /debug/vars; always on with DEBUG).
+// /debug/vars; always on with DEBUG; off, nothing is counted).
 package main
 
 import (
@@ -259,6 +259,10 @@ func runserver(ctx context.Context, cfg config, log *slog.Logger, addr string, o
 		return fmt.Errorf("closing the database: %w", err)
 	}
 	s := a.db.Stats(alias)
+	if a.metrics == nil {
+		fmt.Fprintf(out, "stopped: connections opened %d, closed %d\n", s.Opened, s.Closed)
+		return nil
+	}
 	fmt.Fprintf(out, "stopped: requests started %d, finished %d; connections opened %d, closed %d\n",
 		a.metrics.count("requests_started"), a.metrics.count("requests_finished"), s.Opened, s.Closed)
 	return nil
