@@ -66,6 +66,9 @@ type Request struct {
 	kept    []*Response
 	keptBuf [4]*Response // kept's first backing array: no allocation for most requests
 	closers []io.Closer
+
+	match     ResolverMatch // the first match's storage (Resolve)
+	matchUsed bool
 }
 
 // NewRequest builds the request for hr. scriptName is the mount prefix and
@@ -115,6 +118,29 @@ func (r *Request) Logger() *slog.Logger {
 
 // SetLogger sets the logger Logger returns; the handler sets its own.
 func (r *Request) SetLogger(l *slog.Logger) { r.logger = l }
+
+// Resolve resolves the request's PathInfo with conf and sets ResolverMatch
+// to the match: Django's resolver.resolve(request.path_info), the
+// handler's step between the request and the view phases. When conf is a
+// MatchWriter (urls.Conf is), the request's first match lives in the
+// request's own memory; a later call allocates its own, leaving the first
+// as it was. On an error ResolverMatch is left as it was.
+func (r *Request) Resolve(conf URLConf) (*ResolverMatch, error) {
+	if mw, ok := conf.(MatchWriter); ok && !r.matchUsed {
+		if err := mw.ResolveInto(r.PathInfo, &r.match); err != nil {
+			return nil, err
+		}
+		r.matchUsed = true
+		r.ResolverMatch = &r.match
+		return &r.match, nil
+	}
+	m, err := conf.Resolve(r.PathInfo)
+	if err != nil {
+		return nil, err
+	}
+	r.ResolverMatch = m
+	return m, nil
+}
 
 // Context returns the request's context. It is cancelled when the client
 // goes away or the handler returns.

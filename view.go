@@ -28,6 +28,15 @@ type URLConf interface {
 	ErrorView(status int) ErrorView
 }
 
+// A MatchWriter is a URLConf that can also resolve into a match the caller
+// provides, overwriting all of it: urls.Conf is one. Request.Resolve uses
+// it to keep a request's match in the request's own memory, at no
+// allocation of its own.
+type MatchWriter interface {
+	URLConf
+	ResolveInto(path string, m *ResolverMatch) error
+}
+
 // ResolverMatch is the result of resolving a path (Django's ResolverMatch,
 // SEMANTICS 38).
 type ResolverMatch struct {

@@ -16,12 +16,11 @@ func (h *Handler) getResponse(r *manouche.Request) (*manouche.Response, error) {
 	if conf == nil {
 		conf = h.conf
 	}
-	match, err := conf.Resolve(r.PathInfo)
+	match, err := r.Resolve(conf)
 	if err != nil {
 		// Resolution errors never reach process_exception (SEMANTICS 20).
 		return nil, err
 	}
-	r.ResolverMatch = match
 	view := match.View
 
 	var resp *manouche.Response

@@ -2,6 +2,7 @@ package urls
 
 import (
 	"errors"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
@@ -251,6 +252,95 @@ func TestResolverMatchFields(t *testing.T) {
 	m = mustResolve(t, c, "/articles/2015/04/12/")
 	if m.Route != "articles/<int:year>/<int:month>/<int:day>/" || !eqKw(m.Kwargs, map[string]any{"year": 2015, "month": 4, "day": 12}) || m.Args != nil {
 		t.Errorf("got %q %v %v", m.Route, m.Kwargs, m.Args)
+	}
+}
+
+// ResolveInto writes the whole match, whatever m held before, the same as
+// Resolve's; on an error it leaves m as it was.
+func TestResolveInto(t *testing.T) {
+	c := mustNew(t, []Pattern{
+		Include("inc/<slug:s>/", []Pattern{
+			RePath(`^re/(\d+)/$`, otherView, Name("re")),
+			Path("p/<int:n>/", thirdView, Name("p"), Kwargs(map[string]any{"k": 1})),
+		}, Namespace("ns"), AppName("app"), Attr("a", 1)),
+		Path("plain/", emptyView, Name("plain")),
+	})
+	for _, path := range []string{"/plain/", "/inc/x/re/12/", "/inc/y/p/3/"} {
+		want := mustResolve(t, c, path)
+		m := manouche.ResolverMatch{ // a match left from before
+			View: emptyView, Args: []any{"old"}, Kwargs: map[string]any{"old": 1},
+			CapturedKwargs: map[string]any{"old": 1}, ExtraKwargs: map[string]any{"old": 1},
+			URLName: "old", Route: "old/", AppNames: []string{"old"}, Namespaces: []string{"old"},
+			Attrs: map[any]any{"old": true},
+		}
+		if err := c.ResolveInto(path, &m); err != nil {
+			t.Fatalf("ResolveInto(%q): %v", path, err)
+		}
+		if !sameView(m.View, want.View) {
+			t.Errorf("%s: View is %s, want %s", path, manouche.FuncName(m.View), manouche.FuncName(want.View))
+		}
+		m.View, want.View = nil, nil
+		if !reflect.DeepEqual(&m, want) {
+			t.Errorf("%s: got\n%#v\nwant\n%#v", path, m, *want)
+		}
+	}
+	m := manouche.ResolverMatch{URLName: "kept"}
+	for _, path := range []string{"/nowhere/", "no-slash"} {
+		err := c.ResolveInto(path, &m)
+		http404(t, err)
+		if m.URLName != "kept" || m.View != nil {
+			t.Errorf("%s: a miss changed the match: %#v", path, m)
+		}
+	}
+}
+
+// onlyURLConf hides every method of a URLConf but URLConf's own.
+type onlyURLConf struct{ manouche.URLConf }
+
+// Request.Resolve sets ResolverMatch; its first match lives in the request
+// (no allocation), a later one is its own and leaves the first as it was,
+// a miss leaves ResolverMatch alone, and a URLConf that cannot resolve into
+// storage is asked for its own match.
+func TestRequestResolve(t *testing.T) {
+	c := mustNew(t, []Pattern{
+		Path("a/", emptyView, Name("a")),
+		Path("b/<int:n>/", otherView, Name("b")),
+	})
+	settings := &manouche.Settings{}
+	hr := httptest.NewRequest("GET", "/a/", nil)
+	var r manouche.Request
+	r.Init(nil, hr, settings, c, "", "/a/")
+	first, err := r.Resolve(c)
+	if err != nil || first == nil || r.ResolverMatch != first || first.URLName != "a" {
+		t.Fatalf("first: %#v, %v; ResolverMatch %p", first, err, r.ResolverMatch)
+	}
+	r.PathInfo = "/b/7/"
+	second, err := r.Resolve(c)
+	if err != nil || second == first || r.ResolverMatch != second || second.URLName != "b" || !eqKw(second.Kwargs, map[string]any{"n": 7}) {
+		t.Fatalf("second: %#v, %v", second, err)
+	}
+	if first.URLName != "a" || !sameView(first.View, emptyView) {
+		t.Errorf("the second match changed the first: %#v", first)
+	}
+	r.PathInfo = "/c/"
+	if m, err := r.Resolve(c); m != nil || r.ResolverMatch != second {
+		t.Errorf("a miss: %v, %v; ResolverMatch %#v", m, err, r.ResolverMatch)
+	} else {
+		http404(t, err)
+	}
+
+	r.Init(nil, hr, settings, onlyURLConf{c}, "", "/b/8/")
+	if m, err := r.Resolve(r.URLConf); err != nil || r.ResolverMatch != m || !eqKw(m.Kwargs, map[string]any{"n": 8}) {
+		t.Errorf("plain URLConf: %#v, %v", m, err)
+	}
+
+	if n := testing.AllocsPerRun(100, func() {
+		r.Init(nil, hr, settings, c, "", "/a/")
+		if _, err := r.Resolve(c); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("a request's first match: %v allocations, want none", n)
 	}
 }
 

@@ -101,19 +101,31 @@ func (st *rstate) truncate(nkv, nargs int) {
 // ExtraKwargs, AppNames, Namespaces, Attrs) may be shared with the URLconf
 // and with other matches: treat them as read-only.
 func (c *Conf) Resolve(path string) (*manouche.ResolverMatch, error) {
+	m := new(manouche.ResolverMatch)
+	if err := c.ResolveInto(path, m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// ResolveInto is Resolve writing the match into m, all of its fields, so
+// that the caller chooses where it lives (manouche.Request.Resolve keeps
+// it in the request). On an error m is left as it was.
+func (c *Conf) ResolveInto(path string, m *manouche.ResolverMatch) error {
 	if len(path) == 0 || path[0] != '/' {
-		return nil, &manouche.Http404{Resolver: true, Path: path}
+		return &manouche.Http404{Resolver: true, Path: path}
 	}
 	rest := path[1:]
 	var st rstate
 	l, err := resolveLevel(c.root, rest, &st)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if l == nil {
-		return nil, &manouche.Http404{Resolver: true, Path: rest, Tried: tried(c.root, rest)}
+		return &manouche.Http404{Resolver: true, Path: rest, Tried: tried(c.root, rest)}
 	}
-	return l.match(&st), nil
+	l.match(&st, m)
+	return nil
 }
 
 func resolveLevel(lv *level, rest string, st *rstate) (*leaf, error) {
@@ -231,9 +243,10 @@ func toGo(p *routeParam, raw string) (any, error) {
 
 const maxInt = int(^uint(0) >> 1)
 
-// match builds the ResolverMatch from the captures (SEMANTICS 37, 38).
-func (l *leaf) match(st *rstate) *manouche.ResolverMatch {
-	m := &manouche.ResolverMatch{
+// match writes the ResolverMatch of l, built from the captures in st,
+// into m (SEMANTICS 37, 38).
+func (l *leaf) match(st *rstate, m *manouche.ResolverMatch) {
+	*m = manouche.ResolverMatch{
 		View:        l.view,
 		ExtraKwargs: l.extra,
 		URLName:     l.node.name,
@@ -298,7 +311,6 @@ func (l *leaf) match(st *rstate) *manouche.ResolverMatch {
 	if st.nargs > 0 {
 		m.Args = l.args(st, leafStart)
 	}
-	return m
 }
 
 // args applies Django's rule: the args captured by an include are put in
