@@ -50,6 +50,9 @@ func requestURIPath(hr *http.Request) string {
 	if i := strings.IndexByte(uri, '?'); i >= 0 {
 		uri = uri[:i]
 	}
+	if uri == hr.URL.Path {
+		return uri // nothing escaped, nothing stripped: the common case
+	}
 	p, err := url.PathUnescape(uri)
 	if err != nil {
 		return ""
