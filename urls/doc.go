@@ -34,6 +34,11 @@
 // ExtraKwargs, AppNames, Namespaces, Attrs) may be shared with the
 // URLconf and with other matches: they are read-only.
 //
+// Conf.ResolveInto writes the match into one the caller provides, which
+// makes Conf a manouche.MatchWriter: the handler, through
+// manouche.Request.Resolve, keeps a request's match in the request's own
+// memory instead of allocating one.
+//
 // # Reversing
 //
 // Conf.Reverse (and Reverse, for a request) turns "name",
