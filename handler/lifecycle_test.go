@@ -412,6 +412,62 @@ func TestHeadKeepsGetHeaders(t *testing.T) {
 	}
 }
 
+// Content-Length on the wire, through a real server: a response that has
+// one (CommonMiddleware's, or a view's, even a wrong one) is sent with its
+// body's true length, whatever its size; a response without one is left
+// to net/http as any Go handler's (it counts a small body, sends a large
+// one chunked); a HEAD always carries the length, its body never reaching
+// net/http.
+func TestContentLengthOnTheWire(t *testing.T) {
+	big := strings.Repeat("x", 5000) // past net/http's 2 KB of buffering
+	withLength := func(body, cl string) manouche.View {
+		return func(*manouche.Request) (*manouche.Response, error) {
+			resp := response.Text(body)
+			resp.SetHeader("Content-Length", cl)
+			return resp, nil
+		}
+	}
+	bare := build(t, handler.Config{},
+		urls.Path("small/", text("hello")), urls.Path("big/", text(big)),
+		urls.Path("wrong/", withLength("hello", "999")), urls.Path("big-cl/", withLength(big, "1")))
+	common := build(t, handler.Config{Middleware: []middleware.Factory{middleware.Common()}},
+		urls.Path("big/", text(big)))
+	for _, tc := range []struct {
+		name    string
+		h       http.Handler
+		method  string
+		path    string
+		length  int64 // http.Response.ContentLength: -1 for chunked
+		chunked bool
+		body    int
+	}{
+		{"small, no Content-Length", bare, "GET", "/small/", 5, false, 5},
+		{"large, no Content-Length", bare, "GET", "/big/", -1, true, 5000},
+		{"large HEAD, no Content-Length", bare, "HEAD", "/big/", 5000, false, 0},
+		{"small HEAD", bare, "HEAD", "/small/", 5, false, 0},
+		{"a wrong one", bare, "GET", "/wrong/", 5, false, 5},
+		{"a wrong one, large", bare, "GET", "/big-cl/", 5000, false, 5000},
+		{"CommonMiddleware, large", common, "GET", "/big/", 5000, false, 5000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(tc.h)
+			defer srv.Close()
+			req, _ := http.NewRequest(tc.method, srv.URL+tc.path, nil)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			chunked := len(resp.TransferEncoding) > 0 && resp.TransferEncoding[0] == "chunked"
+			if resp.StatusCode != 200 || resp.ContentLength != tc.length || chunked != tc.chunked || len(b) != tc.body {
+				t.Errorf("%s %s: %d, Content-Length %d, chunked %v, %d body bytes; want Content-Length %d, chunked %v, %d bytes",
+					tc.method, tc.path, resp.StatusCode, resp.ContentLength, chunked, len(b), tc.length, tc.chunked, tc.body)
+			}
+		})
+	}
+}
+
 func TestLoggedOncePerErrorResponse(t *testing.T) {
 	// SEMANTICS 11: each final 4xx/5xx response is logged once.
 	logs := &logBuffer{}

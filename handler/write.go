@@ -27,8 +27,11 @@ func (h *Handler) write(w http.ResponseWriter, r *manouche.Request, resp *manouc
 		body, _ = resp.Content()
 		if status == http.StatusNoContent || status < 200 {
 			resp.DelHeader("Content-Length")
-		} else if status != http.StatusNotModified {
-			// The body is known: its true length, for GET and HEAD alike.
+		} else if status != http.StatusNotModified && (r.Method == http.MethodHead || resp.HasHeader("Content-Length")) {
+			// The body is known: its true length. A response without one
+			// is left to net/http, as any Go handler's (it counts a body
+			// it holds whole, else sends it chunked), but a HEAD, whose
+			// body net/http never sees, gets it here.
 			resp.SetHeader("Content-Length", strconv.Itoa(len(body)))
 		}
 	}
