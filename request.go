@@ -124,8 +124,12 @@ func (r *Request) SetLogger(l *slog.Logger) { r.logger = l }
 // handler's step between the request and the view phases. When conf is a
 // MatchWriter (urls.Conf is), the request's first match lives in the
 // request's own memory; a later call allocates its own, leaving the first
-// as it was. On an error ResolverMatch is left as it was.
+// as it was. On an error ResolverMatch is left as it was; a nil conf is
+// an ImproperlyConfigured error.
 func (r *Request) Resolve(conf URLConf) (*ResolverMatch, error) {
+	if conf == nil {
+		return nil, Improperlyf("Request.Resolve: no URLconf to resolve %q with.", r.PathInfo)
+	}
 	if mw, ok := conf.(MatchWriter); ok && !r.matchUsed {
 		if err := mw.ResolveInto(r.PathInfo, &r.match); err != nil {
 			return nil, err

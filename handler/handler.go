@@ -238,8 +238,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 }
 
 // inflight is what the handler keeps for one request, in one allocation:
-// the context carrying its scope, the request itself, and what finishing
-// it needs.
+// the context carrying its scope, the copy of net/http's request that
+// carries that context, the request itself (with its resolver match), and
+// what finishing it needs.
 type inflight struct {
 	h   *Handler
 	hr  http.Request // net/http's request, with ctx as its context

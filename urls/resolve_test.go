@@ -329,6 +329,11 @@ func TestRequestResolve(t *testing.T) {
 		http404(t, err)
 	}
 
+	var ic *manouche.ImproperlyConfigured
+	if m, err := r.Resolve(nil); m != nil || !errors.As(err, &ic) {
+		t.Errorf("a nil URLconf: %v, %v; want an ImproperlyConfigured error", m, err)
+	}
+
 	r.Init(nil, hr, settings, onlyURLConf{c}, "", "/b/8/")
 	if m, err := r.Resolve(r.URLConf); err != nil || r.ResolverMatch != m || !eqKw(m.Kwargs, map[string]any{"n": 8}) {
 		t.Errorf("plain URLConf: %#v, %v", m, err)
