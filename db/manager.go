@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/url"
 	"reflect"
 	"slices"
@@ -89,6 +90,7 @@ func WithClock(now func() time.Time) ManagerOption { return func(m *Manager) { m
 type Manager struct {
 	log   *slog.Logger
 	now   func() time.Time
+	epoch time.Time // m.now() when the Manager was made: pools' due times count from it
 	pools map[string]*pool
 	// aging are the pools whose connections expire (ConnMaxAge is not
 	// Forever): the ones each request's sweep visits, in a slice because
@@ -135,6 +137,13 @@ type pool struct {
 	idle   []*physConn // LIFO
 	keeper *sqlx.Conn  // in-memory SQLite only
 	inUse  int
+	// due is when a kept connection can first be ConnMaxAge old, as a
+	// time.Duration since the Manager's epoch; noneKept when none is
+	// kept. Keeping a connection lowers it and sweep recomputes it, both
+	// under mu; taking one leaves it, early but never late, so sweep can
+	// skip the lock while nothing can be due (every request sweeps, on
+	// every core, and the lock was contended).
+	due atomic.Int64
 
 	opened, reused, closedN, hooksRun atomic.Int64
 }
@@ -184,6 +193,7 @@ func NewManager(dbs Databases, opts ...ManagerOption) (*Manager, error) {
 	if m.now == nil {
 		m.now = time.Now
 	}
+	m.epoch = m.now()
 	m.uid = fmt.Sprintf("manouche.db.Manager.%p", m)
 	m.created = signals.New[ConnectionCreated]("connection_created", m.log)
 	for alias, d := range dbs {
@@ -210,6 +220,7 @@ func NewManager(dbs Databases, opts ...ManagerOption) (*Manager, error) {
 		// connections across scopes itself.
 		x.SetMaxIdleConns(0)
 		p := &pool{alias: alias, set: d, db: x, beginSQL: beginSQL(dsn), slots: make(chan struct{}, d.MaxConns())}
+		p.due.Store(noneKept)
 		m.pools[alias] = p
 		if d.ConnMaxAge != Forever {
 			m.aging = append(m.aging, p)
@@ -545,32 +556,53 @@ func (m *Manager) keep(ctx context.Context, p *pool, pc *physConn) error {
 	}
 	p.inUse--
 	p.idle = append(p.idle, pc)
+	if due := int64(m.dueAt(p, pc)); p.set.ConnMaxAge != Forever && due < p.due.Load() {
+		p.due.Store(due)
+	}
 	p.mu.Unlock()
 	return nil
 }
 
+// noneKept is a pool's due time when no connection is kept.
+const noneKept = math.MaxInt64
+
+// dueAt is when pc will be ConnMaxAge old, since the Manager's epoch
+// (meaningless for Forever).
+func (m *Manager) dueAt(p *pool, pc *physConn) time.Duration {
+	return pc.born.Sub(m.epoch) + p.set.ConnMaxAge
+}
+
 // sweep closes the kept connections past their ConnMaxAge.
 func (m *Manager) sweep() {
+	var now time.Time // read once, when first needed: the clock costs more than the rest
 	for _, p := range m.aging {
-		var old []*physConn
-		p.mu.Lock()
-		if len(p.idle) == 0 {
-			// Nothing kept (CONN_MAX_AGE 0, or every connection in use):
-			// no clock to read, which costs more than the rest.
-			p.mu.Unlock()
+		due := p.due.Load()
+		if due == noneKept {
+			// Nothing kept since a sweep left none (CONN_MAX_AGE 0, or
+			// every connection in use): no clock, no lock.
 			continue
 		}
-		now := m.now() // once: the clock costs more than the comparisons
+		if now.IsZero() {
+			now = m.now()
+		}
+		if now.Sub(m.epoch) < time.Duration(due) {
+			continue // nothing kept can be that old yet
+		}
+		var old []*physConn
+		next := int64(noneKept)
+		p.mu.Lock()
 		kept := p.idle[:0]
 		for _, pc := range p.idle {
 			if p.set.ConnMaxAge == 0 || now.Sub(pc.born) >= p.set.ConnMaxAge {
 				old = append(old, pc)
 			} else {
 				kept = append(kept, pc)
+				next = min(next, int64(m.dueAt(p, pc)))
 			}
 		}
 		clear(p.idle[len(kept):])
 		p.idle = kept
+		p.due.Store(next)
 		p.mu.Unlock()
 		for _, pc := range old {
 			if err := m.closePhys(context.Background(), p, pc, false); err != nil {
@@ -743,6 +775,7 @@ func (m *Manager) closePools() error {
 		p.mu.Lock()
 		idle, keeper := p.idle, p.keeper
 		p.idle, p.keeper = nil, nil
+		p.due.Store(noneKept)
 		p.mu.Unlock()
 		for _, pc := range idle {
 			if err := m.closePhys(context.Background(), p, pc, false); err != nil {

@@ -258,6 +258,54 @@ func TestConnMaxAgeAtEnd_78(t *testing.T) {
 	wantStats(t, e.m, Stats{Opened: 1, Closed: 1})
 }
 
+// SEMANTICS 78: request_started closes each kept connection once it is
+// ConnMaxAge old, and only then, whatever the order the connections were
+// kept in: the sweep's "nothing due yet" shortcut must never be late.
+func TestSweepClosesEachWhenDue_78(t *testing.T) {
+	for _, eng := range []string{"sqlite", "postgres"} {
+		t.Run(eng, func(t *testing.T) {
+			d := database(t, eng)
+			d.ConnMaxAge = time.Minute
+			e := newEnv(t, d)
+			ctx := context.Background()
+			// x opened at 0 s, y at 30 s; y is kept first, x second (the
+			// older one kept last), then both sit in the pool.
+			xctx, xdone := e.m.Background(ctx)
+			e.conn(xctx)
+			e.clock.Advance(30 * time.Second)
+			yctx, ydone := e.m.Background(ctx)
+			e.conn(yctx)
+			for _, done := range []func() error{ydone, xdone} {
+				if err := done(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			wantStats(t, e.m, Stats{Opened: 2, Kept: 2})
+			for _, step := range []struct {
+				advance time.Duration // then a request that uses no connection
+				want    Stats
+			}{
+				{29 * time.Second, Stats{Opened: 2, Kept: 2}},            // 59 s: none is a minute old
+				{2 * time.Second, Stats{Opened: 2, Closed: 1, Kept: 1}},  // 61 s: x is
+				{28 * time.Second, Stats{Opened: 2, Closed: 1, Kept: 1}}, // 89 s: y is not
+				{2 * time.Second, Stats{Opened: 2, Closed: 2}},           // 91 s: y is
+				{time.Hour, Stats{Opened: 2, Closed: 2}},
+			} {
+				e.clock.Advance(step.advance)
+				e.request(func(context.Context) {})
+				wantStats(t, e.m, step.want)
+			}
+			// A connection kept after the pool was swept empty is swept
+			// in its turn.
+			e.request(func(ctx context.Context) { e.conn(ctx) })
+			wantStats(t, e.m, Stats{Opened: 3, Closed: 2, Kept: 1})
+			e.clock.Advance(time.Minute)
+			e.request(func(context.Context) {})
+			wantStats(t, e.m, Stats{Opened: 3, Closed: 3})
+		})
+	}
+}
+
 // SEMANTICS 74: connection_created is sent once per physical connection,
 // before its first use; a receiver error fails the opening.
 func TestConnectionCreated_74(t *testing.T) {
