@@ -556,8 +556,10 @@ func (m *Manager) keep(ctx context.Context, p *pool, pc *physConn) error {
 	}
 	p.inUse--
 	p.idle = append(p.idle, pc)
-	if due := int64(m.dueAt(p, pc)); p.set.ConnMaxAge != Forever && due < p.due.Load() {
-		p.due.Store(due)
+	if p.set.ConnMaxAge != Forever { // a Forever pool is never swept
+		if due := int64(m.dueAt(p, pc)); due < p.due.Load() {
+			p.due.Store(due)
+		}
 	}
 	p.mu.Unlock()
 	return nil
@@ -566,8 +568,8 @@ func (m *Manager) keep(ctx context.Context, p *pool, pc *physConn) error {
 // noneKept is a pool's due time when no connection is kept.
 const noneKept = math.MaxInt64
 
-// dueAt is when pc will be ConnMaxAge old, since the Manager's epoch
-// (meaningless for Forever).
+// dueAt is when pc will be ConnMaxAge old, since the Manager's epoch; not
+// for a Forever pool.
 func (m *Manager) dueAt(p *pool, pc *physConn) time.Duration {
 	return pc.born.Sub(m.epoch) + p.set.ConnMaxAge
 }
