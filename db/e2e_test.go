@@ -201,6 +201,16 @@ func TestPQTxnStatusField(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The Manager's own reading, twice: the second through the field it
+	// found the first time.
+	for i := 0; i < 2; i++ {
+		if st, known := m.pqStatus(c.pc); !known || st != 'I' {
+			t.Fatalf("read %d: pqStatus = %q, %v; want 'I', true", i+1, st, known)
+		}
+	}
+	if f := m.txnField.Load(); f == nil || f.index < 0 {
+		t.Fatalf("txnField = %+v, want the index of txnStatus", f)
+	}
 }
 
 // waitSessions waits (boundedly) for the session count to reach want: a

@@ -107,6 +107,16 @@ type Manager struct {
 	// probeTxn makes inTransaction skip reading lib/pq's txnStatus, as if
 	// a future lib/pq had renamed it (tests of the fallback probe).
 	probeTxn bool
+	// txnField is where the driver connection's struct keeps txnStatus,
+	// looked up by name once rather than at the end of every scope.
+	txnField atomic.Pointer[txnField]
+}
+
+// txnField is the index of txnStatus in a driver connection's struct
+// type, -1 when that type has no usable one.
+type txnField struct {
+	typ   reflect.Type
+	index int
 }
 
 // pool is one alias: its sql.DB (pool of physical connections, with no
@@ -750,11 +760,19 @@ func (m *Manager) txnStatus(dc any) (byte, bool) {
 	if v.Kind() != reflect.Struct {
 		return 0, false
 	}
-	f := v.FieldByName("txnStatus")
-	if !f.IsValid() || f.Kind() != reflect.Uint8 {
+	// One entry: a Manager's PostgreSQL connections are all lib/pq's.
+	f := m.txnField.Load()
+	if f == nil || f.typ != v.Type() {
+		f = &txnField{typ: v.Type(), index: -1}
+		if sf, ok := f.typ.FieldByName("txnStatus"); ok && len(sf.Index) == 1 && sf.Type.Kind() == reflect.Uint8 {
+			f.index = sf.Index[0]
+		}
+		m.txnField.Store(f)
+	}
+	if f.index < 0 {
 		return 0, false
 	}
-	switch st := byte(f.Uint()); st {
+	switch st := byte(v.Field(f.index).Uint()); st {
 	case 'I', 'T', 'E':
 		return st, true
 	}
