@@ -162,3 +162,26 @@ func BenchmarkSweep(b *testing.B) {
 		b.Fatalf("Stats %+v: the sweep closed a connection that was not due", s)
 	}
 }
+
+// BenchmarkTxnStatus is what reading a PostgreSQL connection's
+// transaction status costs the end of every scope that used one: lib/pq's
+// txnStatus field, through database/sql's Raw.
+func BenchmarkTxnStatus(b *testing.B) {
+	m, err := NewManager(Databases{DefaultAlias: benchDatabase(b, "postgres")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	ctx, done := m.Background(context.Background())
+	defer done()
+	c, err := m.Conn(ctx, DefaultAlias)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if st, ok := m.pqStatus(c.pc); !ok || st != 'I' {
+			b.Fatalf("pqStatus = %q, %v; want 'I', true", st, ok)
+		}
+	}
+}
