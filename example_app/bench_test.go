@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/manouche/manouche/internal/pgtest"
@@ -20,41 +20,16 @@ import (
 // endpoints that touch no database.
 func BenchmarkApp(b *testing.B) {
 	for _, stack := range []string{"default", "none"} {
-		e := env{"DATABASE_URL": "sqlite:///" + b.TempDir() + "/db.sqlite3", "STATIC_ROOT": b.TempDir(),
-			"DEBUG": "0", "SECRET_KEY": "bench", "ALLOWED_HOSTS": "example.com", "CONN_MAX_AGE": "60",
-			"MIDDLEWARE": stack}
-		if out, err := command(b, e, "migrate"); err != nil {
-			b.Fatalf("migrate: %v\n%s", err, out)
-		}
-		cfg, err := configFromEnv(e.get)
-		if err != nil {
-			b.Fatal(err)
-		}
-		a, err := newApp(cfg, slog.New(slog.DiscardHandler))
-		if err != nil {
-			b.Fatal(err)
-		}
+		a := benchApp(b, env{"DATABASE_URL": "sqlite:///" + b.TempDir() + "/db.sqlite3", "MIDDLEWARE": stack})
 		paths := []string{"/plaintext", "/json", "/db", "/fortunes"}
 		if stack == "none" {
 			paths = paths[:2]
 		}
 		for _, path := range paths {
 			b.Run(stack+path, func(b *testing.B) {
-				req, _ := http.NewRequest("GET", "http://example.com"+path, nil)
-				req.RequestURI = path
-				w := testkit.NewDiscard()
-				a.serve.ServeHTTP(w, req)
-				if w.H.Get("Server") != "manouche" {
-					b.Fatalf("%s: no Server header: %v", path, w.H)
-				}
-				b.ReportAllocs()
-				for b.Loop() {
-					w.Reset()
-					a.serve.ServeHTTP(w, req)
-				}
+				testkit.BenchServe(b, a.serve, benchRequest(context.Background(), path), servedByApp)
 			})
 		}
-		a.Close()
 	}
 }
 
@@ -65,8 +40,23 @@ func BenchmarkApp(b *testing.B) {
 // Most of a request is the wait for PostgreSQL; -cpuprofile shows what is
 // the app's. bench/baseline's BenchmarkBaselinePostgres is the reference.
 func BenchmarkAppPostgres(b *testing.B) {
-	e := env{"DATABASE_URL": withBinaryParameters(pgtest.URL(b)), "STATIC_ROOT": b.TempDir(),
-		"DEBUG": "0", "SECRET_KEY": "bench", "ALLOWED_HOSTS": "example.com", "CONN_MAX_AGE": "60"}
+	a := benchApp(b, env{"DATABASE_URL": pgtest.BenchURL(b)})
+	for _, path := range []string{"/db", "/fortunes"} {
+		b.Run(path[1:], func(b *testing.B) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			testkit.BenchServe(b, a.serve, benchRequest(ctx, path), servedByApp)
+		})
+	}
+}
+
+// benchApp returns the app as bench/run runs it, on e's database
+// (migrated) and with e's MIDDLEWARE; it is closed when b ends.
+func benchApp(b *testing.B, e env) *app {
+	b.Helper()
+	e["STATIC_ROOT"] = b.TempDir()
+	e["DEBUG"], e["METRICS"], e["SECRET_KEY"] = "0", "0", "bench"
+	e["ALLOWED_HOSTS"], e["CONN_MAX_AGE"] = "example.com", "60"
 	if out, err := command(b, e, "migrate"); err != nil {
 		b.Fatalf("migrate: %v\n%s", err, out)
 	}
@@ -78,33 +68,25 @@ func BenchmarkAppPostgres(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer a.Close()
-	for _, path := range []string{"/db", "/fortunes"} {
-		b.Run(path[1:], func(b *testing.B) {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			req, _ := http.NewRequestWithContext(ctx, "GET", "http://example.com"+path, nil)
-			req.RequestURI = path
-			rec := httptest.NewRecorder()
-			a.serve.ServeHTTP(rec, req)
-			if rec.Code != http.StatusOK {
-				b.Fatalf("%s: status %d: %.200s", path, rec.Code, rec.Body)
-			}
-			w := testkit.NewDiscard()
-			b.ReportAllocs()
-			for b.Loop() {
-				w.Reset()
-				a.serve.ServeHTTP(w, req)
-			}
-		})
-	}
+	b.Cleanup(func() { a.Close() })
+	return a
 }
 
-// withBinaryParameters adds lib/pq's binary_parameters=yes to a
-// PostgreSQL URL, as bench/run does.
-func withBinaryParameters(u string) string {
-	if strings.Contains(u, "?") {
-		return u + "&binary_parameters=yes"
+// benchRequest is a GET of path for example.com, as a server builds it.
+func benchRequest(ctx context.Context, path string) *http.Request {
+	req := httptest.NewRequestWithContext(ctx, "GET", "http://example.com"+path, nil)
+	req.RequestURI = path
+	return req
+}
+
+// servedByApp checks that a benchmark's request got a 200 from the app,
+// with the Server header it sets around the handler.
+func servedByApp(rec *httptest.ResponseRecorder) error {
+	if rec.Code != http.StatusOK {
+		return errors.New("not a 200")
 	}
-	return u + "?binary_parameters=yes"
+	if rec.Header().Get("Server") != "manouche" {
+		return errors.New("no Server header: the app's wrapper is missing")
+	}
+	return nil
 }

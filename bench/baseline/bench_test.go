@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/manouche/manouche/internal/pgtest"
@@ -17,38 +17,10 @@ import (
 // on SQLite with CONN_MAX_AGE 60: the reference for example_app's
 // BenchmarkApp, which serves the same endpoints through manouche.
 func BenchmarkBaseline(b *testing.B) {
-	d, err := configFromEnv(func(k string) string {
-		switch k {
-		case "DATABASE_URL":
-			return "sqlite:///" + filepath.ToSlash(filepath.Join(b.TempDir(), "db.sqlite3"))
-		case "CONN_MAX_AGE":
-			return "60"
-		}
-		return ""
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	a, err := open(context.Background(), d, slog.New(slog.DiscardHandler))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer a.Close()
-	h := a.router()
+	h := benchRouter(b, "sqlite:///"+filepath.ToSlash(filepath.Join(b.TempDir(), "db.sqlite3")))
 	for _, path := range []string{"/plaintext", "/json", "/db", "/fortunes"} {
 		b.Run(path[1:], func(b *testing.B) {
-			req, _ := http.NewRequest("GET", "http://example.com"+path, nil)
-			req.RequestURI = path
-			w := testkit.NewDiscard()
-			h.ServeHTTP(w, req)
-			if w.H.Get("Server") != "manouche" {
-				b.Fatalf("%s: %v", path, w.H)
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				w.Reset()
-				h.ServeHTTP(w, req)
-			}
+			testkit.BenchServe(b, h, benchRequest(context.Background(), path), servedByBaseline)
 		})
 	}
 }
@@ -57,16 +29,25 @@ func BenchmarkBaseline(b *testing.B) {
 // baseline: /db and /fortunes on PostgreSQL (bench/run's URL options),
 // CONN_MAX_AGE 60, the request's context cancellable as a server's is.
 func BenchmarkBaselinePostgres(b *testing.B) {
-	u := pgtest.URL(b)
-	if strings.Contains(u, "?") {
-		u += "&binary_parameters=yes"
-	} else {
-		u += "?binary_parameters=yes"
+	h := benchRouter(b, pgtest.BenchURL(b))
+	for _, path := range []string{"/db", "/fortunes"} {
+		b.Run(path[1:], func(b *testing.B) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			testkit.BenchServe(b, h, benchRequest(ctx, path), servedByBaseline)
+		})
 	}
+}
+
+// benchRouter opens the baseline on dbURL with CONN_MAX_AGE 60, as
+// bench/run runs it, and returns its router; the app is closed when b
+// ends.
+func benchRouter(b *testing.B, dbURL string) http.Handler {
+	b.Helper()
 	d, err := configFromEnv(func(k string) string {
 		switch k {
 		case "DATABASE_URL":
-			return u
+			return dbURL
 		case "CONN_MAX_AGE":
 			return "60"
 		}
@@ -79,25 +60,25 @@ func BenchmarkBaselinePostgres(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer a.Close()
-	h := a.router()
-	for _, path := range []string{"/db", "/fortunes"} {
-		b.Run(path[1:], func(b *testing.B) {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			req, _ := http.NewRequestWithContext(ctx, "GET", "http://example.com"+path, nil)
-			req.RequestURI = path
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
-			if rec.Code != http.StatusOK {
-				b.Fatalf("%s: status %d: %.200s", path, rec.Code, rec.Body)
-			}
-			w := testkit.NewDiscard()
-			b.ReportAllocs()
-			for b.Loop() {
-				w.Reset()
-				h.ServeHTTP(w, req)
-			}
-		})
+	b.Cleanup(func() { a.Close() })
+	return a.router()
+}
+
+// benchRequest is a GET of path for example.com, as a server builds it.
+func benchRequest(ctx context.Context, path string) *http.Request {
+	req := httptest.NewRequestWithContext(ctx, "GET", "http://example.com"+path, nil)
+	req.RequestURI = path
+	return req
+}
+
+// servedByBaseline checks that a benchmark's request got a 200 with the
+// baseline's Server header.
+func servedByBaseline(rec *httptest.ResponseRecorder) error {
+	if rec.Code != http.StatusOK {
+		return errors.New("not a 200")
 	}
+	if rec.Header().Get("Server") != "manouche" {
+		return errors.New("no Server header")
+	}
+	return nil
 }

@@ -76,6 +76,18 @@ func URL(t testing.TB) string {
 	return s.dsn(name)
 }
 
+// BenchURL is URL with the lib/pq options bench/run gives both servers
+// (binary_parameters=yes: one round trip per query with arguments), for
+// benchmarks that stand for a bench/run figure in process.
+func BenchURL(t testing.TB) string {
+	t.Helper()
+	u := URL(t)
+	if strings.Contains(u, "?") {
+		return u + "&binary_parameters=yes"
+	}
+	return u + "?binary_parameters=yes"
+}
+
 // Run runs the tests of m, then stops the server pgtest started, if any,
 // and removes its files. It returns the exit code for os.Exit, made
 // non-zero if the clean-up fails:

@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -121,3 +122,23 @@ func (d *Discard) WriteHeader(int)             {}
 
 // Reset empties the header map.
 func (d *Discard) Reset() { clear(d.H) }
+
+// BenchServe is the loop of a benchmark that serves one request: req
+// once into a recorder, which check may refuse (a wrong status, a missing
+// header), then b.N times into a reused Discard, with allocations
+// reported. The request is reused: its context is the one every
+// iteration runs with.
+func BenchServe(b *testing.B, h http.Handler, req *http.Request, check func(*httptest.ResponseRecorder) error) {
+	b.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if err := check(rec); err != nil {
+		b.Fatalf("%s %s: %v (status %d, body %.200q)", req.Method, req.URL.Path, err, rec.Code, rec.Body)
+	}
+	w := NewDiscard()
+	b.ReportAllocs()
+	for b.Loop() {
+		w.Reset()
+		h.ServeHTTP(w, req)
+	}
+}
