@@ -7,6 +7,7 @@ package testkit
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -123,16 +124,28 @@ func (d *Discard) WriteHeader(int)             {}
 // Reset empties the header map.
 func (d *Discard) Reset() { clear(d.H) }
 
+// BenchRequest is a GET of target (an absolute URL) as a server builds
+// it, with ctx as its context: the request BenchServe serves.
+func BenchRequest(ctx context.Context, target string) *http.Request {
+	req := httptest.NewRequestWithContext(ctx, "GET", target, nil)
+	req.RequestURI = req.URL.RequestURI()
+	return req
+}
+
 // BenchServe is the loop of a benchmark that serves one request: req
-// once into a recorder, which check may refuse (a wrong status, a missing
-// header), then b.N times into a reused Discard, with allocations
-// reported. The request is reused: its context is the one every
-// iteration runs with.
+// once into a recorder, which must be a 200 and which check may refuse
+// (a missing header), then b.N times into a reused Discard, with
+// allocations reported. The request is reused: its context is the one
+// every iteration runs with.
 func BenchServe(b *testing.B, h http.Handler, req *http.Request, check func(*httptest.ResponseRecorder) error) {
 	b.Helper()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	if err := check(rec); err != nil {
+	err := check(rec)
+	if rec.Code != http.StatusOK {
+		err = errors.New("not a 200")
+	}
+	if err != nil {
 		b.Fatalf("%s %s: %v (status %d, body %.200q)", req.Method, req.URL.Path, err, rec.Code, rec.Body)
 	}
 	w := NewDiscard()
