@@ -84,9 +84,9 @@ func (en *entry) execute(e *Engine, r *manouche.Request, ctx map[string]any) ([]
 		return nil, err
 	}
 	b.st.r = r
-	// The last output's length and an eighth: a page that renders the
-	// same size each time (most do) gets one buffer, allocated once,
-	// and the body is that buffer, handed to the response uncopied.
+	// The last output's length and an eighth: a page about the size it
+	// was last time fits in one allocation, and the body is that buffer,
+	// handed to the response uncopied.
 	hint := en.sizeHint.Load()
 	buf := bytes.NewBuffer(make([]byte, 0, max(hint+hint/8, 512)))
 	err = b.set.Execute(buf, ctx)
