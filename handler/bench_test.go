@@ -2,7 +2,6 @@ package handler_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"testing"
 
@@ -67,35 +66,13 @@ func BenchmarkHello(b *testing.B) {
 			h := build(b, handler.Config{Middleware: mws, Settings: manouche.Settings{
 				AllowedHosts: []string{"example.com"}, SecretKey: "bench",
 			}}, urls.Path("hello/", hello))
-			checkHello(b, h, req)
-			w := testkit.NewDiscard()
-			b.ReportAllocs()
-			for b.Loop() {
-				w.Reset()
-				h.ServeHTTP(w, req)
-			}
+			testkit.BenchServe(b, h, req, testkit.BodyIs("Hello, World!"))
 		})
 		b.Run("chi/mw="+n, func(b *testing.B) {
 			mux := chi.NewRouter()
 			mux.Use(chiMws...)
 			mux.Get("/hello", chiHello)
-			checkHello(b, mux, chiReq)
-			w := testkit.NewDiscard()
-			b.ReportAllocs()
-			for b.Loop() {
-				w.Reset()
-				mux.ServeHTTP(w, chiReq)
-			}
+			testkit.BenchServe(b, mux, chiReq, testkit.BodyIs("Hello, World!"))
 		})
-	}
-}
-
-// checkHello fails b unless h answers req with 200 "Hello, World!".
-func checkHello(b *testing.B, h http.Handler, req *http.Request) {
-	b.Helper()
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK || rec.Body.String() != "Hello, World!" {
-		b.Fatalf("%s: %d %q", req.URL.Path, rec.Code, rec.Body.String())
 	}
 }

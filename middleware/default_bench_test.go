@@ -2,7 +2,6 @@ package middleware_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/go-chi/chi/v5"
@@ -79,17 +78,7 @@ func BenchmarkDefaultStack(b *testing.B) {
 		{"chi/none", bare, chiReq},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			rec := httptest.NewRecorder()
-			tc.h.ServeHTTP(rec, tc.req)
-			if rec.Code != http.StatusOK || rec.Body.String() != "Hello, World!" {
-				b.Fatalf("%d %q", rec.Code, rec.Body.String())
-			}
-			w := testkit.NewDiscard()
-			b.ReportAllocs()
-			for b.Loop() {
-				w.Reset()
-				tc.h.ServeHTTP(w, tc.req)
-			}
+			testkit.BenchServe(b, tc.h, tc.req, testkit.BodyIs("Hello, World!"))
 		})
 	}
 }

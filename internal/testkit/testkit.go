@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -153,5 +154,15 @@ func BenchServe(b *testing.B, h http.Handler, req *http.Request, check func(*htt
 	for b.Loop() {
 		w.Reset()
 		h.ServeHTTP(w, req)
+	}
+}
+
+// BodyIs is a BenchServe check: the body must be want.
+func BodyIs(want string) func(*httptest.ResponseRecorder) error {
+	return func(rec *httptest.ResponseRecorder) error {
+		if got := rec.Body.String(); got != want {
+			return fmt.Errorf("body %q, want %q", got, want)
+		}
+		return nil
 	}
 }
