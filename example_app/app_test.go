@@ -168,26 +168,31 @@ func TestCommands(t *testing.T) {
 // real server.
 func startApp(t *testing.T, e env) (*app, *httptest.Server) {
 	t.Helper()
-	if out, err := command(t, e, "migrate"); err != nil {
-		t.Fatalf("migrate: %v\n%s", err, out)
-	}
-	if out, err := command(t, e, "collectstatic"); err != nil {
-		t.Fatalf("collectstatic: %v\n%s", err, out)
+	a := openApp(t, e, "migrate", "collectstatic")
+	srv := httptest.NewServer(a.serve)
+	t.Cleanup(srv.Close) // before the app's close: cleanups run last first
+	return a, srv
+}
+
+// openApp runs the management commands on e, in order, then builds the
+// app from e, logging nowhere; it is closed when tb ends.
+func openApp(tb testing.TB, e env, commands ...string) *app {
+	tb.Helper()
+	for _, c := range commands {
+		if out, err := command(tb, e, c); err != nil {
+			tb.Fatalf("%s: %v\n%s", c, err, out)
+		}
 	}
 	cfg, err := configFromEnv(e.get)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	a, err := newApp(cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	srv := httptest.NewServer(a.serve)
-	t.Cleanup(func() {
-		srv.Close()
-		a.Close()
-	})
-	return a, srv
+	tb.Cleanup(func() { a.Close() })
+	return a
 }
 
 // The whole app on each database, configured for production (DEBUG off,

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http/httptest"
 	"testing"
 
@@ -56,19 +55,7 @@ func benchApp(b *testing.B, e env) *app {
 	e["STATIC_ROOT"] = b.TempDir()
 	e["DEBUG"], e["METRICS"], e["SECRET_KEY"] = "0", "0", "bench"
 	e["ALLOWED_HOSTS"], e["CONN_MAX_AGE"] = "example.com", "60"
-	if out, err := command(b, e, "migrate"); err != nil {
-		b.Fatalf("migrate: %v\n%s", err, out)
-	}
-	cfg, err := configFromEnv(e.get)
-	if err != nil {
-		b.Fatal(err)
-	}
-	a, err := newApp(cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { a.Close() })
-	return a
+	return openApp(b, e, "migrate")
 }
 
 // servedByApp checks that a benchmark's request went through the app:
