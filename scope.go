@@ -2,7 +2,9 @@ package manouche
 
 import (
 	"context"
+	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Scope holds what belongs to one request and to no other: the per-request
@@ -15,15 +17,20 @@ import (
 // A Scope is safe for concurrent use.
 type Scope struct {
 	mu sync.Mutex
-	// values are the stored pairs; a scope holds a handful (one per
-	// package that keeps request state), so a slice whose first backing
-	// array lives in the scope itself beats a map. Six: a page through
-	// the default middleware stack that uses the database stores five
-	// (the session layer and session, the message layer, the CSRF state,
-	// the db state); beyond, the slice grows on the heap.
-	values   []scopeEntry
+	// inline holds the first stored pairs, more the rest: a scope holds
+	// a handful (one per package that keeps request state), so an array
+	// in the scope itself beats a map. Six: a page through the default
+	// middleware stack that uses the database stores five (the session
+	// layer and session, the message layer, the CSRF state, the db state).
+	// Pairs are never changed or removed once stored, so readers take no
+	// lock: a writer (holding mu) fills inline[n] and then publishes n+1,
+	// or publishes a new copy of more, and a reader sees a pair only once
+	// it is complete. Every layer and the db layer look their state up
+	// several times a request; a lock each time cost more than the rest.
+	n        atomic.Int32 // pairs published in inline
 	inline   [6]scopeEntry
-	finished bool
+	more     atomic.Pointer[[]scopeEntry]
+	finished bool // guarded by mu
 }
 
 type scopeKey struct{}
@@ -31,14 +38,39 @@ type scopeKey struct{}
 // scopeEntry is one key and value stored in a Scope.
 type scopeEntry struct{ key, value any }
 
-// lookup finds key; s.mu is held.
+// lookup finds key among the published pairs; it needs no lock.
 func (s *Scope) lookup(key any) (any, bool) {
-	for _, e := range s.values {
-		if e.key == key {
+	n := int(s.n.Load())
+	for i := range n {
+		if e := &s.inline[i]; e.key == key {
 			return e.value, true
 		}
 	}
+	if n == len(s.inline) {
+		if more := s.more.Load(); more != nil {
+			for _, e := range *more {
+				if e.key == key {
+					return e.value, true
+				}
+			}
+		}
+	}
 	return nil, false
+}
+
+// store adds a pair and publishes it; s.mu is held.
+func (s *Scope) store(key, value any) {
+	if n := s.n.Load(); int(n) < len(s.inline) {
+		s.inline[n] = scopeEntry{key, value}
+		s.n.Store(n + 1)
+		return
+	}
+	var more []scopeEntry
+	if old := s.more.Load(); old != nil {
+		more = slices.Clip(*old) // a new array: readers may be ranging over the old one
+	}
+	more = append(more, scopeEntry{key, value})
+	s.more.Store(&more)
 }
 
 // ScopeContext is a context carrying a Scope, the Scope inside it: one
@@ -80,8 +112,6 @@ func ScopeFrom(ctx context.Context) *Scope {
 
 // Load returns the value stored under key.
 func (s *Scope) Load(key any) (any, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	return s.lookup(key)
 }
 
@@ -90,19 +120,19 @@ func (s *Scope) Load(key any) (any, bool) {
 // the Scope's lock: it must not use the Scope. Once the scope is finished
 // nothing new is stored: ok is false when key holds no value.
 func (s *Scope) LoadOrStore(key any, create func() any) (v any, ok bool) {
+	if v, ok := s.lookup(key); ok {
+		return v, true
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if v, ok := s.lookup(key); ok {
+	if v, ok := s.lookup(key); ok { // stored meanwhile
 		return v, true
 	}
 	if s.finished {
 		return nil, false
 	}
-	if s.values == nil {
-		s.values = s.inline[:0]
-	}
 	v = create()
-	s.values = append(s.values, scopeEntry{key, v})
+	s.store(key, v)
 	return v, true
 }
 

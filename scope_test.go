@@ -2,9 +2,11 @@ package manouche_test
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/manouche/manouche"
 )
@@ -89,4 +91,50 @@ func TestScopeConcurrentKeys(t *testing.T) {
 	if _, ok := s.Load(key(keys)); ok {
 		t.Fatal("a key never stored was found")
 	}
+}
+
+// Loads take no lock: readers that poll for keys while one goroutine
+// stores them, past the inline entries, see each value whole, and never a
+// key before it is stored (run with -race: publication is by atomics).
+func TestScopeReadersDuringStores(t *testing.T) {
+	_, s := manouche.NewScope(context.Background())
+	type key int
+	const keys = 20
+	var stored atomic.Int64 // keys fully stored, as the writer knows it
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			deadline := time.Now().Add(10 * time.Second)
+			for k := 0; k < keys; {
+				before := stored.Load()
+				v, ok := s.Load(key(k))
+				if !ok {
+					if int64(k) < before {
+						t.Errorf("Load(%d) missed a key stored before it began", k)
+						return
+					}
+					if time.Now().After(deadline) {
+						t.Errorf("key %d never appeared", k)
+						return
+					}
+					runtime.Gosched()
+					continue
+				}
+				if v != k*10 {
+					t.Errorf("Load(%d) = %v, want %d", k, v, k*10)
+					return
+				}
+				k++
+			}
+		}()
+	}
+	for k := range keys {
+		if _, ok := s.LoadOrStore(key(k), func() any { return k * 10 }); !ok {
+			t.Fatalf("LoadOrStore(%d) refused", k)
+		}
+		stored.Add(1)
+	}
+	wg.Wait()
 }
