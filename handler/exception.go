@@ -22,8 +22,24 @@ const StatusClientClosedRequest = 499
 // outside always gets a response (SEMANTICS 17). Every response that crosses
 // the boundary is kept, so one that an outer layer replaces is still closed.
 func (h *Handler) convert(m middleware.Middleware, name string) middleware.Handler {
-	return func(r *manouche.Request) *manouche.Response {
-		resp, err := serve(m, r)
+	// The recover sits in this closure rather than in a helper it calls:
+	// two frames a layer on the stack (this and the layer's Serve)
+	// instead of three, seven fewer calls through the default stack. It
+	// recovers a panic of the layer (and what it calls) only, as the
+	// helper did: served is set once Serve has returned.
+	return func(r *manouche.Request) (resp *manouche.Response) {
+		served := false
+		defer func() {
+			if served {
+				return
+			}
+			if p := recover(); p != nil {
+				resp = h.responseForError(r, &PanicError{Value: p, Stack: debug.Stack()})
+				r.KeepResponse(resp)
+			}
+		}()
+		resp, err := m.Serve(r)
+		served = true
 		if err == nil && resp == nil {
 			err = &middleware.NilResponseError{Culprit: name}
 		}
@@ -33,15 +49,6 @@ func (h *Handler) convert(m middleware.Middleware, name string) middleware.Handl
 		r.KeepResponse(resp)
 		return resp
 	}
-}
-
-func serve(m middleware.Middleware, r *manouche.Request) (resp *manouche.Response, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			resp, err = nil, &PanicError{Value: p, Stack: debug.Stack()}
-		}
-	}()
-	return m.Serve(r)
 }
 
 // responseForError is Django's response_for_exception (SEMANTICS 92): it
