@@ -151,12 +151,7 @@ func (h *Handler) loadMiddleware(factories []middleware.Factory) error {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	// What belongs to this request alone (its database connections, …)
 	// hangs off its context from the start (DESIGN promise 2).
-	st := &inflight{h: h}
-	st.ctx.Init(hr.Context())
-	st.cleanup.Context = &st.ctx
-	// WithContext's shallow copy, kept in the block: it costs no
-	// allocation of its own.
-	st.hr = *hr.WithContext(&st.ctx)
+	st := h.begin(hr)
 	hr = &st.hr
 	if err := h.sig.RequestStarted.Send(hr.Context(), h, signals.RequestStarted{Request: hr}); err != nil {
 		// The request was never built (SEMANTICS 70). Answer, and still
@@ -167,9 +162,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		return
 	}
 
-	scriptName, pathInfo := h.splitPath(hr)
-	r := st.req.Init(w, hr, &h.settings, h.conf, scriptName, pathInfo)
-	r.SetLogger(h.log)
+	r := h.build(st, w)
 
 	var resp *manouche.Response
 	abort := false
@@ -235,6 +228,33 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		return
 	}
 	abort = h.write(w, r, resp)
+}
+
+// begin allocates the request's block: the context carrying its new
+// scope, and net/http's request carrying that context (WithContext's
+// shallow copy, kept in the block: no allocation of its own). Not inlined:
+// the copy's temporary then lives in this short frame, not in ServeHTTP's,
+// which stays on the stack under the whole onion.
+//
+//go:noinline
+func (h *Handler) begin(hr *http.Request) *inflight {
+	st := &inflight{h: h}
+	st.ctx.Init(hr.Context())
+	st.cleanup.Context = &st.ctx
+	st.hr = *hr.WithContext(&st.ctx)
+	return st
+}
+
+// build builds the request in st's block (its path split at the mount
+// point), after request_started. Not inlined, for the same reason as
+// begin: Init's temporary is the size of a Request.
+//
+//go:noinline
+func (h *Handler) build(st *inflight, w http.ResponseWriter) *manouche.Request {
+	scriptName, pathInfo := h.splitPath(&st.hr)
+	r := st.req.Init(w, &st.hr, &h.settings, h.conf, scriptName, pathInfo)
+	r.SetLogger(h.log)
+	return r
 }
 
 // inflight is what the handler keeps for one request, in one allocation:
