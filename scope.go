@@ -26,7 +26,7 @@ type Scope struct {
 	// lock: a writer (holding mu) fills inline[n] and then publishes n+1,
 	// or publishes a new copy of more, and a reader sees a pair only once
 	// it is complete. Every layer and the db layer look their state up
-	// several times a request; a lock each time cost more than the rest.
+	// several times a request, so a lookup is a scan and nothing more.
 	n        atomic.Int32 // pairs published in inline
 	inline   [6]scopeEntry
 	more     atomic.Pointer[[]scopeEntry]
