@@ -50,16 +50,16 @@ func (r *Request) settingsOrDefault() *Settings {
 // *UnreadablePostError; an http.MaxBytesReader cut is RequestDataTooBig.
 func (r *Request) readBody() ([]byte, error) {
 	limit := r.settingsOrDefault().MaxMemorySize()
-	if limit >= 0 && r.HTTP.ContentLength > limit {
+	if limit >= 0 && r.hr.ContentLength > limit {
 		return nil, errDataTooBig()
 	}
-	if r.HTTP.Body == nil {
+	if r.hr.Body == nil {
 		return []byte{}, nil
 	}
 	// From here on the stream is consumed: a POST parse that finds no body
 	// cannot go back to it (see parsePost).
 	r.streamRead = true
-	var src io.Reader = r.HTTP.Body
+	var src io.Reader = r.hr.Body
 	if limit >= 0 {
 		src = io.LimitReader(src, limit+1)
 	}
@@ -97,7 +97,7 @@ func (r *Request) parsePost() (*QueryDict, *Files, error) {
 	if r.streamRead && !haveBody {
 		return &QueryDict{}, &Files{}, nil
 	}
-	rawType := r.HTTP.Header.Get("Content-Type")
+	rawType := r.hr.Header.Get("Content-Type")
 	ctype, params, _ := parseHeaderParameters(rawType)
 	switch ctype {
 	case "multipart/form-data":
@@ -272,13 +272,13 @@ func (r *Request) parseMultipart(rawType string, params map[string]string) (*Que
 		if len(r.body) == 0 {
 			return &QueryDict{}, &Files{}, nil
 		}
-	case r.HTTP.Body == nil || r.HTTP.ContentLength == 0:
+	case r.hr.Body == nil || r.hr.ContentLength == 0:
 		return &QueryDict{}, &Files{}, nil
 	default:
 		// Like Django reading from the request stream: afterwards Body()
 		// fails with ErrBodyAfterRead.
 		r.streamRead = true
-		src = r.HTTP.Body
+		src = r.hr.Body
 	}
 
 	s := r.settingsOrDefault()

@@ -82,7 +82,7 @@ func TestBodyContentLengthLimit(t *testing.T) {
 	}{{2, true}, {3, false}, {-1, false}} {
 		r := prRequest(t, "GET", "/", strings.NewReader("abc"), "", &manouche.Settings{DataUploadMaxMemorySize: tc.limit})
 		if tc.wantErr {
-			r.HTTP.Body = io.NopCloser(prNoReadBody{t})
+			r.HTTP().Body = io.NopCloser(prNoReadBody{t})
 		}
 		body, err := r.Body()
 		if tc.wantErr {
@@ -95,8 +95,8 @@ func TestBodyContentLengthLimit(t *testing.T) {
 	}
 	// The default limit is 2.5 MiB.
 	r := prRequest(t, "POST", "/", nil, "", nil)
-	r.HTTP.ContentLength = 2621441
-	r.HTTP.Body = io.NopCloser(prNoReadBody{t})
+	r.HTTP().ContentLength = 2621441
+	r.HTTP().Body = io.NopCloser(prNoReadBody{t})
 	_, err := r.Body()
 	prWantSuspicious(t, err, "RequestDataTooBig", prTooBig)
 }
@@ -110,8 +110,8 @@ func TestBodyChunked(t *testing.T) {
 		wantErr bool
 	}{{"abc", 3, false}, {"abcd", 3, true}, {"abcd", -1, false}, {"", 0, false}} {
 		r := prRequest(t, "POST", "/", io.NopCloser(strings.NewReader(tc.body)), "", &manouche.Settings{DataUploadMaxMemorySize: tc.limit})
-		if r.HTTP.ContentLength != -1 {
-			t.Fatalf("ContentLength %d", r.HTTP.ContentLength)
+		if r.HTTP().ContentLength != -1 {
+			t.Fatalf("ContentLength %d", r.HTTP().ContentLength)
 		}
 		body, err := r.Body()
 		if tc.wantErr {
@@ -129,8 +129,8 @@ func TestBodyUnreadable(t *testing.T) {
 	// (test_POST_connection_error).
 	kaboom := errors.New("kaboom!")
 	r := prRequest(t, "POST", "/", nil, "application/x-www-form-urlencoded", nil)
-	r.HTTP.Body = io.NopCloser(io.MultiReader(strings.NewReader("name=va"), iotest.ErrReader(kaboom)))
-	r.HTTP.ContentLength = 10
+	r.HTTP().Body = io.NopCloser(io.MultiReader(strings.NewReader("name=va"), iotest.ErrReader(kaboom)))
+	r.HTTP().ContentLength = 10
 	_, err := r.Body()
 	var upe *manouche.UnreadablePostError
 	if !errors.As(err, &upe) || !errors.Is(err, kaboom) || manouche.StatusFor(err) != 500 {
@@ -144,7 +144,7 @@ func TestBodyUnreadable(t *testing.T) {
 
 	// An http.MaxBytesReader cut is RequestDataTooBig.
 	r = prRequest(t, "POST", "/", nil, "", &manouche.Settings{DataUploadMaxMemorySize: -1})
-	r.HTTP.Body = http.MaxBytesReader(httptest.NewRecorder(), io.NopCloser(strings.NewReader("0123456789")), 4)
+	r.HTTP().Body = http.MaxBytesReader(httptest.NewRecorder(), io.NopCloser(strings.NewReader("0123456789")), 4)
 	_, err = r.Body()
 	prWantSuspicious(t, err, "RequestDataTooBig", prTooBig)
 }
@@ -490,8 +490,8 @@ func TestMultipartClientGone(t *testing.T) {
 	gone := errors.New("connection reset by peer")
 	start := prJoin("--boundary", `Content-Disposition: form-data; name="f"; filename="f.bin"`, "", "partial data")
 	r := prRequest(t, "POST", "/", nil, prMultipartCT, nil)
-	r.HTTP.Body = io.NopCloser(io.MultiReader(strings.NewReader(start), iotest.ErrReader(gone)))
-	r.HTTP.ContentLength = 1000
+	r.HTTP().Body = io.NopCloser(io.MultiReader(strings.NewReader(start), iotest.ErrReader(gone)))
+	r.HTTP().ContentLength = 1000
 	_, err := r.POST()
 	var upe *manouche.UnreadablePostError
 	if !errors.As(err, &upe) || !errors.Is(err, gone) || manouche.StatusFor(err) != 500 {

@@ -57,8 +57,8 @@ func TestParseCookies(t *testing.T) {
 func TestRequestCookies(t *testing.T) {
 	// SEMANTICS 6, 7: parsed lazily from the Cookie headers, then cached.
 	r := prRequest(t, "GET", "/", nil, "", nil)
-	r.HTTP.Header.Add("Cookie", "sessionid=abc; csrftoken=x")
-	r.HTTP.Header.Add("Cookie", "x=W\x03c(h]\x8e")
+	r.Header().Add("Cookie", "sessionid=abc; csrftoken=x")
+	r.Header().Add("Cookie", "x=W\x03c(h]\x8e")
 	got := r.Cookies()
 	want := map[string]string{"sessionid": "abc", "csrftoken": "x", "x": "W\x03c(h]\ufffd"}
 	if !reflect.DeepEqual(got, want) {

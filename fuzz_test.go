@@ -88,11 +88,11 @@ func FuzzValidateHost(f *testing.F) {
 	f.Fuzz(func(t *testing.T, host string, xfh bool) {
 		s := &manouche.Settings{AllowedHosts: []string{"example.com", ".multitenant.com", "[::1]"}, UseXForwardedHost: xfh}
 		r := prRequest(t, "GET", "/", nil, "", s)
-		r.HTTP.Host = "example.com"
+		r.HTTP().Host = "example.com"
 		if xfh {
-			r.HTTP.Header.Set("X-Forwarded-Host", host)
+			r.Header().Set("X-Forwarded-Host", host)
 		} else {
-			r.HTTP.Host = host
+			r.HTTP().Host = host
 		}
 		got, err := r.Host()
 		domain, _ := manouche.SplitDomainPort(host)

@@ -126,14 +126,14 @@ func (r *Request) validateHost() (string, error) {
 // scheme's default).
 func (r *Request) rawHost(s *Settings) string {
 	if s.UseXForwardedHost {
-		if v := r.HTTP.Header.Values("X-Forwarded-Host"); len(v) > 0 {
+		if v := r.hr.Header.Values("X-Forwarded-Host"); len(v) > 0 {
 			return strings.Join(v, ",")
 		}
 	}
-	if r.HTTP.Host != "" {
-		return r.HTTP.Host
+	if r.hr.Host != "" {
+		return r.hr.Host
 	}
-	addr, _ := r.HTTP.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	addr, _ := r.ctx.Value(http.LocalAddrContextKey).(net.Addr)
 	if addr == nil {
 		return ""
 	}

@@ -14,7 +14,7 @@ import (
 func prHostRequest(t testing.TB, host string, s *manouche.Settings) *manouche.Request {
 	t.Helper()
 	r := prRequest(t, "GET", "/", nil, "", s)
-	r.HTTP.Host = host
+	r.HTTP().Host = host
 	return r
 }
 
@@ -112,8 +112,8 @@ func TestHostValidationMessages(t *testing.T) {
 	for _, tc := range cases {
 		r := prHostRequest(t, tc.host, s)
 		if tc.host == "" {
-			r.HTTP.Host = ""
-			r.HTTP = r.HTTP.WithContext(context.Background()) // no server address either
+			r.HTTP().Host = ""
+			r.SetHTTP(r.HTTP().WithContext(context.Background())) // no server address either
 		}
 		_, err := r.Host()
 		var so *manouche.SuspiciousOperation
@@ -172,7 +172,7 @@ func TestHostXForwardedHost(t *testing.T) {
 		s := &manouche.Settings{AllowedHosts: prAllowedHosts, UseXForwardedHost: tc.use}
 		r := prHostRequest(t, "example.com", s)
 		for _, v := range tc.xfh {
-			r.HTTP.Header.Add("X-Forwarded-Host", v)
+			r.Header().Add("X-Forwarded-Host", v)
 		}
 		got, err := r.Host()
 		if (err != nil) != tc.wantErr || got != tc.want {
@@ -195,7 +195,7 @@ func TestHostServerAddress(t *testing.T) {
 		{&net.TCPAddr{IP: net.IPv6loopback, Port: 80}, "[::1]"},
 	} {
 		r := prHostRequest(t, "", s)
-		r.HTTP = r.HTTP.WithContext(context.WithValue(r.HTTP.Context(), http.LocalAddrContextKey, tc.addr))
+		r.SetHTTP(r.HTTP().WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, tc.addr)))
 		got, err := r.Host()
 		if err != nil || got != tc.want {
 			t.Errorf("%v: got %q, %v; want %q", tc.addr, got, err, tc.want)
@@ -203,7 +203,7 @@ func TestHostServerAddress(t *testing.T) {
 	}
 	// The Host header wins over the server address.
 	r := prHostRequest(t, "example.com", s)
-	r.HTTP = r.HTTP.WithContext(context.WithValue(r.HTTP.Context(), http.LocalAddrContextKey, &net.TCPAddr{IP: net.IPv4(10, 0, 0, 1), Port: 80}))
+	r.SetHTTP(r.HTTP().WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, &net.TCPAddr{IP: net.IPv4(10, 0, 0, 1), Port: 80})))
 	if got, _ := r.Host(); got != "example.com" {
 		t.Errorf("got %q", got)
 	}
@@ -279,7 +279,7 @@ func TestHostCached(t *testing.T) {
 	// SEMANTICS 98: validated only when asked for, then cached.
 	r := prHostRequest(t, "evil.com", &manouche.Settings{AllowedHosts: []string{"example.com"}})
 	_, err1 := r.Host()
-	r.HTTP.Host = "example.com"
+	r.HTTP().Host = "example.com"
 	_, err2 := r.Host()
 	if err1 == nil || err2 != err1 {
 		t.Errorf("%v then %v", err1, err2)
@@ -311,7 +311,7 @@ func TestIsSecureProxyHeader(t *testing.T) {
 			s.Secure.ProxySSLHeader = tt.header
 			r := prRequest(t, "GET", "/", nil, "", s)
 			for _, v := range tt.values {
-				r.HTTP.Header.Add("X-Forwarded-Proto", v)
+				r.Header().Add("X-Forwarded-Proto", v)
 			}
 			if got := r.IsSecure(); got != tt.want {
 				t.Fatalf("IsSecure() = %v, want %v", got, tt.want)

@@ -15,9 +15,6 @@ import (
 // limits of Settings apply then (SEMANTICS 100–101). It is not safe for
 // concurrent use.
 type Request struct {
-	// HTTP is the underlying net/http request. Its context is the request's
-	// context (see Context and SetContext).
-	HTTP *http.Request
 	// Method is the upper-case HTTP method.
 	Method string
 	// Path is the full path: ScriptName + PathInfo.
@@ -37,6 +34,13 @@ type Request struct {
 	// Settings are the handler's settings; read only.
 	Settings *Settings
 
+	// hr is net/http's request, its fields read in place. Its context is
+	// ctx only when synced: the handler gives the request a context of its
+	// own (the one carrying its Scope), and the copy of hr that carries it
+	// is made when HTTP is first called, not for every request.
+	hr       *http.Request
+	ctx      context.Context
+	synced   bool // hr.Context() is ctx
 	logger   *slog.Logger
 	w        http.ResponseWriter
 	wroteRaw bool // a view wrote or flushed through ResponseWriter
@@ -80,7 +84,8 @@ func NewRequest(w http.ResponseWriter, hr *http.Request, s *Settings, conf URLCo
 
 // Init builds r in place as NewRequest builds a new one, and returns it:
 // for a handler that allocates the request together with its other
-// per-request state. Whatever r held before is dropped.
+// per-request state. Whatever r held before is dropped. The request's
+// context is hr's; a handler that gives it another calls SetContext.
 func (r *Request) Init(w http.ResponseWriter, hr *http.Request, s *Settings, conf URLConf, scriptName, pathInfo string) *Request {
 	if pathInfo == "" {
 		pathInfo = "/"
@@ -92,7 +97,9 @@ func (r *Request) Init(w http.ResponseWriter, hr *http.Request, s *Settings, con
 		scriptName = scriptName[:len(scriptName)-1]
 	}
 	*r = Request{
-		HTTP:       hr,
+		hr:         hr,
+		ctx:        hr.Context(),
+		synced:     true,
 		Method:     hr.Method,
 		Path:       scriptName + pathInfo,
 		PathInfo:   pathInfo,
@@ -146,13 +153,57 @@ func (r *Request) Resolve(conf URLConf) (*ResolverMatch, error) {
 	return m, nil
 }
 
-// Context returns the request's context. It is cancelled when the client
-// goes away or the handler returns.
-func (r *Request) Context() context.Context { return r.HTTP.Context() }
+// Context returns the request's context: the one that carries the
+// request's Scope (its database connections, …) and the values middleware
+// attached with SetContext. It is cancelled when the client goes away or
+// the handler returns.
+func (r *Request) Context() context.Context { return r.ctx }
 
 // SetContext replaces the request's context, for middleware that attach
-// values to it.
-func (r *Request) SetContext(ctx context.Context) { r.HTTP = r.HTTP.WithContext(ctx) }
+// values to it. It costs no copy of the net/http request: HTTP makes one
+// when it is next called.
+func (r *Request) SetContext(ctx context.Context) {
+	if ctx == nil {
+		panic("manouche: Request.SetContext with a nil context")
+	}
+	r.ctx = ctx
+	r.synced = false
+}
+
+// HTTP returns the underlying net/http request, with the request's context
+// (Context) as its context: what to hand to net/http code, such as
+// http.ServeContent or a client request's parent. Its Header is the
+// request's (Header returns the same map); its fields other than the
+// context are shared with the request, so setting one (Host, Body, …) is
+// seen by the request too.
+//
+// The handler gives each request a context of its own; the copy of
+// net/http's request that carries it is made on the first call, after
+// each SetContext, so a request that never calls HTTP costs none.
+func (r *Request) HTTP() *http.Request {
+	if !r.synced {
+		r.hr = r.hr.WithContext(r.ctx)
+		r.synced = true
+	}
+	return r.hr
+}
+
+// SetHTTP replaces the underlying net/http request, and with it the
+// request's context (hr's): for an adapter that runs net/http middleware
+// inside the onion, whose next handler receives the request the
+// middleware passes on.
+func (r *Request) SetHTTP(hr *http.Request) {
+	r.hr, r.ctx, r.synced = hr, hr.Context(), true
+}
+
+// Header returns the request headers (Django's request.headers), as net/http
+// parsed them: keys in canonical form, read with Get or by key. It is
+// hr.Header of the net/http request, without a copy of anything.
+func (r *Request) Header() http.Header { return r.hr.Header }
+
+// RemoteAddr returns the network address of the client, as net/http gives
+// it (Django's META["REMOTE_ADDR"], with the port).
+func (r *Request) RemoteAddr() string { return r.hr.RemoteAddr }
 
 // ResponseWriter returns the writer the response will be written to. It is
 // there for views that take the connection over: one that hijacks it
@@ -191,7 +242,7 @@ func (r *Request) SetResponseWriter(w http.ResponseWriter) (previous http.Respon
 func (r *Request) GET() (*QueryDict, error) {
 	if !r.queryDone {
 		r.queryDone = true
-		r.query, r.queryErr = ParseQuery(r.HTTP.URL.RawQuery, r.Settings.MaxNumberFields())
+		r.query, r.queryErr = ParseQuery(r.hr.URL.RawQuery, r.Settings.MaxNumberFields())
 	}
 	return r.query, r.queryErr
 }
@@ -226,10 +277,10 @@ func (r *Request) Read(p []byte) (int, error) {
 		return n, nil
 	}
 	r.streamRead = true
-	if r.HTTP.Body == nil {
+	if r.hr.Body == nil {
 		return 0, io.EOF
 	}
-	return r.HTTP.Body.Read(p)
+	return r.hr.Body.Read(p)
 }
 
 // POST returns the form fields of a POST request with an urlencoded or
@@ -273,7 +324,7 @@ func (r *Request) loadPost() {
 // (SEMANTICS 7).
 func (r *Request) Cookies() map[string]string {
 	if r.cookies == nil {
-		r.cookies = ParseCookies(r.HTTP.Header.Values("Cookie"))
+		r.cookies = ParseCookies(r.hr.Header.Values("Cookie"))
 	}
 	return r.cookies
 }
@@ -296,13 +347,13 @@ func (r *Request) Host() (string, error) {
 func (r *Request) IsSecure() bool {
 	if r.Settings != nil {
 		if name := r.Settings.Secure.ProxySSLHeader[0]; name != "" {
-			if v, ok := r.HTTP.Header[http.CanonicalHeaderKey(name)]; ok && len(v) > 0 {
+			if v, ok := r.hr.Header[http.CanonicalHeaderKey(name)]; ok && len(v) > 0 {
 				first, _, _ := strings.Cut(v[0], ",")
 				return strings.TrimSpace(first) == r.Settings.Secure.ProxySSLHeader[1]
 			}
 		}
 	}
-	return r.HTTP.TLS != nil
+	return r.hr.TLS != nil
 }
 
 // Scheme returns "https" or "http".
@@ -328,7 +379,7 @@ func (r *Request) fullPath(slash bool) string {
 	if slash && !strings.HasSuffix(p, "/") {
 		p += "/"
 	}
-	if q := r.HTTP.URL.RawQuery; q != "" {
+	if q := r.hr.URL.RawQuery; q != "" {
 		p += "?" + q
 	}
 	return p

@@ -39,7 +39,7 @@ func (h *Handler) technical404(r *manouche.Request, nf *manouche.Http404) *manou
 	}
 	d := debug404{
 		Method:  r.Method,
-		URL:     r.Scheme() + "://" + r.HTTP.Host + r.FullPath(),
+		URL:     r.Scheme() + "://" + r.HTTP().Host + r.FullPath(),
 		Path:    strings.TrimPrefix(r.PathInfo, "/"),
 		URLConf: fmt.Sprintf("%T", conf),
 		Tried:   nf.Tried,
@@ -85,7 +85,7 @@ func (h *Handler) technical500(r *manouche.Request, err error, status int) *mano
 		Type:      errorType(err),
 		Value:     err.Error(),
 		Method:    r.Method,
-		URL:       r.Scheme() + "://" + r.HTTP.Host + r.FullPath(),
+		URL:       r.Scheme() + "://" + r.HTTP().Host + r.FullPath(),
 		Path:      r.Path,
 		GoVersion: runtime.Version(),
 		Time:      time.Now().UTC().Format(time.RFC1123),
@@ -125,12 +125,12 @@ func (h *Handler) technical500(r *manouche.Request, err error, status int) *mano
 		d.Cookies = append(d.Cookies, cleanse(k, v))
 	}
 	sortKV(d.Cookies)
-	for k, vs := range r.HTTP.Header {
+	for k, vs := range r.Header() {
 		meta := "HTTP_" + strings.ReplaceAll(strings.ToUpper(k), "-", "_")
 		d.Meta = append(d.Meta, cleanse(meta, strings.Join(vs, ", ")))
 	}
-	d.Meta = append(d.Meta, kv{"REMOTE_ADDR", r.HTTP.RemoteAddr}, kv{"REQUEST_METHOD", r.Method},
-		kv{"PATH_INFO", r.PathInfo}, kv{"SCRIPT_NAME", r.ScriptName}, kv{"QUERY_STRING", r.HTTP.URL.RawQuery})
+	d.Meta = append(d.Meta, kv{"REMOTE_ADDR", r.RemoteAddr()}, kv{"REQUEST_METHOD", r.Method},
+		kv{"PATH_INFO", r.PathInfo}, kv{"SCRIPT_NAME", r.ScriptName}, kv{"QUERY_STRING", r.HTTP().URL.RawQuery})
 	sortKV(d.Meta)
 	d.Config = settingsKV(&h.settings)
 	return render(status, tmpl500HTML, tmpl500Text, wantsHTML(r), d)
@@ -223,7 +223,7 @@ func errorType(err error) string {
 // wantsHTML is Django's request.accepts("text/html"): true without an
 // Accept header, or when it names text/html, text/* or */*.
 func wantsHTML(r *manouche.Request) bool {
-	accept := r.HTTP.Header.Get("Accept")
+	accept := r.Header().Get("Accept")
 	if accept == "" {
 		return true
 	}

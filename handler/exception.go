@@ -119,7 +119,7 @@ func (h *Handler) responseForError(r *manouche.Request, err error) *manouche.Res
 // ERROR log line with the error and its stack, then the 500 page.
 func (h *Handler) serverError(r *manouche.Request, err error) *manouche.Response {
 	// SendRobust: a failing error reporter must not turn a 500 into a crash.
-	_ = h.sig.GotRequestException.SendRobust(r.Context(), h, signals.GotRequestException{Request: r.HTTP, Err: err})
+	_ = h.sig.GotRequestException.SendRobust(r.Context(), h, signals.GotRequestException{Request: r.HTTP(), Err: err})
 	h.logRequest(r, slog.LevelError, "Internal Server Error: "+r.Path, 500, err)
 	if h.settings.Debug {
 		return h.technical500(r, err, 500)
@@ -153,7 +153,7 @@ func (h *Handler) errorView(r *manouche.Request, status int, err error) *manouch
 	if status != 500 {
 		return h.serverError(r, verr)
 	}
-	_ = h.sig.GotRequestException.SendRobust(r.Context(), h, signals.GotRequestException{Request: r.HTTP, Err: verr})
+	_ = h.sig.GotRequestException.SendRobust(r.Context(), h, signals.GotRequestException{Request: r.HTTP(), Err: verr})
 	h.logRequest(r, slog.LevelError, "Internal Server Error: "+r.Path+" (the 500 error view failed)", 500, verr)
 	return manouche.NewResponse(500, []byte("A server error occurred.  Please contact the administrator."), "text/plain; charset=utf-8")
 }

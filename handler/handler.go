@@ -152,11 +152,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	// What belongs to this request alone (its database connections, …)
 	// hangs off its context from the start (DESIGN promise 2).
 	st := h.begin(hr)
-	hr = &st.hr
-	if err := h.sig.RequestStarted.Send(hr.Context(), h, signals.RequestStarted{Request: hr}); err != nil {
+	if err := h.sig.RequestStarted.Send(&st.ctx, h, signals.RequestStarted{Request: hr}); err != nil {
 		// The request was never built (SEMANTICS 70). Answer, and still
 		// finish it so that started and finished pair up.
-		h.log.ErrorContext(hr.Context(), "request_started receiver failed: "+err.Error(), "logger", "manouche.request", "path", hr.URL.Path)
+		h.log.ErrorContext(&st.ctx, "request_started receiver failed: "+err.Error(), "logger", "manouche.request", "path", hr.URL.Path)
 		http.Error(w, "A server error occurred.  Please contact the administrator.", http.StatusInternalServerError)
 		st.finish()
 		return
@@ -230,40 +229,37 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	abort = h.write(w, r, resp)
 }
 
-// begin allocates the request's block: the context carrying its new
-// scope, and net/http's request carrying that context (WithContext's
-// shallow copy, kept in the block: no allocation of its own). Not inlined:
-// the copy's temporary then lives in this short frame, not in ServeHTTP's,
-// which stays on the stack under the whole onion.
-//
-//go:noinline
+// begin allocates the request's block, with the context carrying its new
+// scope. net/http's request is not copied to carry that context: the
+// request's HTTP method makes the copy when something asks for it.
 func (h *Handler) begin(hr *http.Request) *inflight {
-	st := &inflight{h: h}
+	st := &inflight{h: h, hr: hr}
 	st.ctx.Init(hr.Context())
 	st.cleanup.Context = &st.ctx
-	st.hr = *hr.WithContext(&st.ctx)
 	return st
 }
 
 // build builds the request in st's block (its path split at the mount
-// point), after request_started. Not inlined, for the same reason as
-// begin: Init's temporary is the size of a Request.
+// point), after request_started, with the scope's context as its context.
+// Not inlined: Init's temporary is the size of a Request, and would
+// otherwise live in ServeHTTP's frame, which stays on the stack under the
+// whole onion.
 //
 //go:noinline
 func (h *Handler) build(st *inflight, w http.ResponseWriter) *manouche.Request {
-	scriptName, pathInfo := h.splitPath(&st.hr)
-	r := st.req.Init(w, &st.hr, &h.settings, h.conf, scriptName, pathInfo)
+	scriptName, pathInfo := h.splitPath(st.hr)
+	r := st.req.Init(w, st.hr, &h.settings, h.conf, scriptName, pathInfo)
+	r.SetContext(&st.ctx)
 	r.SetLogger(h.log)
 	return r
 }
 
 // inflight is what the handler keeps for one request, in one allocation:
-// the context carrying its scope, the copy of net/http's request that
-// carries that context, the request itself (with its resolver match), and
-// what finishing it needs.
+// the context carrying its scope, the request itself (with its resolver
+// match), and what finishing it needs.
 type inflight struct {
 	h   *Handler
-	hr  http.Request // net/http's request, with ctx as its context
+	hr  *http.Request // net/http's request, as the server passed it
 	ctx manouche.ScopeContext
 	// cleanup is ctx without its cancellation: cleanup must run even when
 	// the client has gone. It lives here, not in a context.WithoutCancel,
@@ -283,7 +279,7 @@ func (st *inflight) finish() {
 	manouche.ScopeFrom(&st.ctx).Finish()
 	// Every receiver runs, even after one fails: a failing receiver must not
 	// stop another's cleanup (database connections; SEMANTICS 70).
-	_ = st.h.sig.RequestFinished.SendRobust(&st.cleanup, st.h, signals.RequestFinished{Request: &st.hr})
+	_ = st.h.sig.RequestFinished.SendRobust(&st.cleanup, st.h, signals.RequestFinished{Request: st.hr})
 }
 
 // uncancelled is context.WithoutCancel's context: the values of the

@@ -563,11 +563,19 @@ func TestOneScopePerRequest(t *testing.T) {
 	})
 	var inView []*manouche.Scope
 	h := build(t, handler.Config{Signals: sig}, urls.Path("", func(r *manouche.Request) (*manouche.Response, error) {
-		inView = append(inView, manouche.ScopeFrom(r.Context()))
+		s := manouche.ScopeFrom(r.Context())
+		// net/http's request, as the view gets it, carries the same scope.
+		if hs := manouche.ScopeFrom(r.HTTP().Context()); hs != s {
+			return nil, fmt.Errorf("r.HTTP().Context() carries scope %p, r.Context() %p", hs, s)
+		}
+		inView = append(inView, s)
 		return response.Text("ok"), nil
 	}))
-	do(h, "GET", "/")
-	do(h, "GET", "/")
+	for range 2 {
+		if rec := do(h, "GET", "/"); rec.Code != 200 {
+			t.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	}
 	if len(inView) != 2 || inView[0] == nil || inView[0] == inView[1] {
 		t.Fatalf("view scopes %v: want two distinct scopes", inView)
 	}

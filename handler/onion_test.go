@@ -498,7 +498,7 @@ func TestPerRequestURLConf(t *testing.T) {
 		t.Fatal(err)
 	}
 	switcher := &mixin{name: "S", tr: &trace{}, req: func(r *manouche.Request) (*manouche.Response, error) {
-		if r.HTTP.Header.Get("X-Switch") != "" {
+		if r.Header().Get("X-Switch") != "" {
 			r.URLConf = second
 		}
 		return nil, nil

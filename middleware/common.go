@@ -115,7 +115,7 @@ func (l *commonLayer) Configure(s *manouche.Settings) error {
 // process_response, which also runs on the layer's own redirect.
 func (l *commonLayer) Serve(r *manouche.Request) (*manouche.Response, error) {
 	if len(l.userAgents) > 0 {
-		for _, ua := range r.HTTP.Header["User-Agent"] {
+		for _, ua := range r.Header()["User-Agent"] {
 			for _, re := range l.userAgents {
 				if re.MatchString(ua) {
 					return nil, &manouche.PermissionDenied{Message: "Forbidden user agent"}

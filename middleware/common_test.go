@@ -399,7 +399,7 @@ type commonRecorder struct {
 func (rec *commonRecorder) factory(next middleware.Handler) (middleware.Middleware, error) {
 	return middleware.Func(func(r *manouche.Request) (*manouche.Response, error) {
 		resp := next(r)
-		key := r.Method + " " + r.PathInfo + " " + r.HTTP.Header.Get("Range")
+		key := r.Method + " " + r.PathInfo + " " + r.Header().Get("Range")
 		rec.mu.Lock()
 		rec.seen[key] = resp.Header().Values("Content-Length")
 		rec.mu.Unlock()

@@ -92,7 +92,7 @@ func (c *conditionalGet) Serve(r *manouche.Request) (*manouche.Response, error) 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return resp, nil
 	}
-	switch condEvaluate(r.HTTP.Header, etag, lastModified, hasLM) {
+	switch condEvaluate(r.Header(), etag, lastModified, hasLM) {
 	case http.StatusNotModified:
 		return condNotModified(resp), nil
 	case http.StatusPreconditionFailed:

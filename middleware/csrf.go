@@ -307,7 +307,7 @@ func (l *csrfLayer) Serve(r *manouche.Request) (*manouche.Response, error) {
 // header costs a scan of it, nothing more.
 func (l *csrfLayer) hasBadCookie(r *manouche.Request) bool {
 	found := false
-	for _, h := range r.HTTP.Header["Cookie"] {
+	for _, h := range r.Header()["Cookie"] {
 		if strings.Contains(h, l.cookieName) {
 			found = true
 			break
@@ -389,7 +389,7 @@ func (l *csrfLayer) ProcessView(r *manouche.Request, _ manouche.View, _ []any, _
 // reject it, or "" to accept it. An error is not a rejection: a body over
 // the limits, a session that cannot be read.
 func (l *csrfLayer) check(r *manouche.Request) (string, error) {
-	if origins, ok := r.HTTP.Header["Origin"]; ok {
+	if origins, ok := r.Header()["Origin"]; ok {
 		origin := strings.Join(origins, ",")
 		if !l.originVerified(r, origin) {
 			return fmt.Sprintf(csrfReasonBadOrigin, origin), nil
@@ -425,7 +425,7 @@ func (l *csrfLayer) originVerified(r *manouche.Request, origin string) bool {
 // checkReferer is Django's _check_referer, for secure requests without an
 // Origin header.
 func (l *csrfLayer) checkReferer(r *manouche.Request) string {
-	values, ok := r.HTTP.Header["Referer"]
+	values, ok := r.Header()["Referer"]
 	if !ok {
 		return csrfReasonNoReferer
 	}
@@ -492,7 +492,7 @@ func (l *csrfLayer) checkToken(r *manouche.Request) (string, error) {
 		}
 	}
 	if token == "" {
-		values, ok := r.HTTP.Header[l.headerKey]
+		values, ok := r.Header()[l.headerKey]
 		if !ok {
 			return csrfReasonTokenMissing, nil
 		}

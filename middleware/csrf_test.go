@@ -138,7 +138,7 @@ func csrfViews(s *csrfSite, eng *templates.Engine) []urls.Pattern {
 				}
 				return response.Text("posted " + post.Get("name")), nil
 			}
-			return eng.Response(r, r.HTTP.URL.Query().Get("t")+".html", map[string]any{"title": "A <form>"}), nil
+			return eng.Response(r, r.HTTP().URL.Query().Get("t")+".html", map[string]any{"title": "A <form>"}), nil
 		}),
 	}
 }

@@ -182,7 +182,7 @@ func (g *gzipLayer) process(r *manouche.Request, resp *manouche.Response) {
 	if resp.HasHeader("Content-Range") || resp.StatusCode == http.StatusPartialContent {
 		return
 	}
-	if !gzipAccepted(r.HTTP.Header["Accept-Encoding"]) {
+	if !gzipAccepted(r.Header()["Accept-Encoding"]) {
 		return
 	}
 	if resp.Kind() == manouche.Streaming {

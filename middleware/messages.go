@@ -113,7 +113,7 @@ type (
 // not go through the messages middleware (Messages). The methods of a nil
 // *MessageList report that, and All returns nothing.
 func MessagesFrom(r *manouche.Request) *MessageList {
-	if r == nil || r.HTTP == nil {
+	if r == nil || r.Context() == nil {
 		return nil
 	}
 	scope := manouche.ScopeFrom(r.Context())

@@ -59,7 +59,7 @@ func (l *httpLayer) inner(w http.ResponseWriter, hr *http.Request) {
 		return
 	}
 	st.called = true
-	st.r.HTTP = hr
+	st.r.SetHTTP(hr)
 	prev := st.r.SetResponseWriter(w)
 	st.resp = l.next(st.r)
 	st.r.SetResponseWriter(prev)
@@ -69,7 +69,7 @@ func (l *httpLayer) inner(w http.ResponseWriter, hr *http.Request) {
 func (l *httpLayer) Serve(r *manouche.Request) (*manouche.Response, error) {
 	st := &httpState{r: r}
 	cw := &captureWriter{under: r.ResponseWriter(), header: http.Header{}}
-	hr := r.HTTP.WithContext(context.WithValue(r.HTTP.Context(), l, st))
+	hr := r.HTTP().WithContext(context.WithValue(r.Context(), l, st))
 	l.built.ServeHTTP(cw, hr)
 	if !st.called || cw.wrote {
 		r.KeepResponse(st.resp)

@@ -207,7 +207,7 @@ func sessionsDoneValue() any { return sessionsDone }
 // not go through the session middleware (Sessions) — or once its response
 // phase has run without the session being used.
 func SessionFrom(r *manouche.Request) *Session {
-	if r == nil || r.HTTP == nil {
+	if r == nil || r.Context() == nil {
 		return nil
 	}
 	scope := manouche.ScopeFrom(r.Context())

@@ -209,7 +209,7 @@ func (l *sessionLayer) processResponse(r *manouche.Request, scope *manouche.Scop
 // malformedCookie reports whether r has a session cookie that cannot be a
 // key; it parses the cookies only when there is a Cookie header.
 func (l *sessionLayer) malformedCookie(r *manouche.Request) bool {
-	if len(r.HTTP.Header["Cookie"]) == 0 {
+	if len(r.Header()["Cookie"]) == 0 {
 		return false
 	}
 	v, ok := r.Cookies()[l.cookieName]

@@ -233,8 +233,8 @@ func (s *staticFiles) serveFile(r *manouche.Request, e *staticEntry) (*manouche.
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return response.NotAllowed(http.MethodGet, http.MethodHead), nil
 	}
-	rep := e.choose(r.HTTP.Header["Accept-Encoding"])
-	if notModified(r.HTTP.Header, rep) {
+	rep := e.choose(r.Header()["Accept-Encoding"])
+	if notModified(r.Header(), rep) {
 		resp := response.NotModified()
 		resp.SetHeader("Cache-Control", e.cache)
 		resp.SetHeader("Etag", rep.etag)

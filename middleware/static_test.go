@@ -723,7 +723,7 @@ func TestStaticClosesEveryFile(t *testing.T) {
 type replacer struct{ n atomic.Int64 }
 
 func (rp *replacer) ProcessResponse(r *manouche.Request, resp *manouche.Response) (*manouche.Response, error) {
-	if r.HTTP.Header.Get("X-Replace") == "" {
+	if r.Header().Get("X-Replace") == "" {
 		return resp, nil
 	}
 	rp.n.Add(1)

@@ -132,7 +132,7 @@ func File(r *manouche.Request, f io.ReadSeeker, opts ...FileOption) *manouche.Re
 	resp.SetHeader("Accept-Ranges", "bytes")
 
 	var ranges []manouche.ByteRange
-	if hdr := r.HTTP.Header.Get("Range"); hdr != "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) && ifRange(r, &o) {
+	if hdr := r.Header().Get("Range"); hdr != "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) && ifRange(r, &o) {
 		var err error
 		ranges, err = manouche.ParseRange(hdr, size)
 		switch {
@@ -266,7 +266,7 @@ func contentDisposition(disposition, filename string) string {
 // ifRange reports whether the ranges apply: no If-Range, or one that
 // matches the ETag strongly or the Last-Modified date exactly.
 func ifRange(r *manouche.Request, o *fileOptions) bool {
-	ir := strings.TrimSpace(r.HTTP.Header.Get("If-Range"))
+	ir := strings.TrimSpace(r.Header().Get("If-Range"))
 	if ir == "" {
 		return true
 	}

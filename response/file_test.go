@@ -188,7 +188,7 @@ func TestFileReplacedIsClosed(t *testing.T) {
 	notModified := func(next middleware.Handler) (middleware.Middleware, error) {
 		return middleware.Func(func(r *manouche.Request) (*manouche.Response, error) {
 			resp := next(r)
-			if r.HTTP.Header.Get("If-None-Match") == resp.Header().Get("Etag") {
+			if r.Header().Get("If-None-Match") == resp.Header().Get("Etag") {
 				return response.NotModified(), nil
 			}
 			return resp, nil
@@ -307,7 +307,7 @@ func newRequest(t *testing.T, method, target string, hdr ...string) *manouche.Re
 	for i := 0; i+1 < len(hdr); i += 2 {
 		hr.Header.Set(hdr[i], hdr[i+1])
 	}
-	return &manouche.Request{HTTP: hr, Method: method}
+	return manouche.NewRequest(nil, hr, nil, nil, "", hr.URL.Path)
 }
 
 // SEMANTICS 54: a file read from its current position.

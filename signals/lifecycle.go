@@ -9,7 +9,10 @@ import (
 // framework request is built (Django's request_started, SEMANTICS 1). The
 // sender is the handler; the context is the request's.
 type RequestStarted struct {
-	// Request is the incoming net/http request (Django's environ).
+	// Request is the incoming net/http request, as the server passed it
+	// (Django's environ). Its own context is the server's: the request's
+	// context, the one that carries its Scope, is the one the receiver is
+	// given.
 	Request *http.Request
 }
 
@@ -19,12 +22,16 @@ type RequestStarted struct {
 // run), and it is how receivers find what belongs to that request and no
 // other (DESIGN promise 2).
 type RequestFinished struct {
+	// Request is the net/http request as the server passed it, as in
+	// RequestStarted: the request's context is the receiver's.
 	Request *http.Request
 }
 
 // GotRequestException is sent when an error becomes a 500 (Django's
 // got_request_exception, SEMANTICS 71): never for 404, 403 or 400.
 type GotRequestException struct {
+	// Request is the request's net/http request (manouche.Request.HTTP),
+	// with the request's context.
 	Request *http.Request
 	Err     error
 }

@@ -206,7 +206,7 @@ func Start(t testing.TB, cfg Config) *Server {
 			return eng.Response(r, "kind.html", map[string]any{"body": string(Body)}), nil
 		}), urls.Name("template")),
 		urls.Path("notmodified", touch(func(r *manouche.Request) (*manouche.Response, error) {
-			if r.HTTP.Header.Get("If-None-Match") == ETag {
+			if r.Header().Get("If-None-Match") == ETag {
 				resp := response.NotModified()
 				resp.Header().Set("ETag", ETag)
 				return resp, nil
@@ -308,7 +308,7 @@ func (s *Server) Do(t testing.TB, c Case, hdr http.Header) Result {
 
 // wait is what a gated view does after its first line.
 func (s *Server) wait(r *manouche.Request) *gate {
-	v, ok := s.gates.Load(r.HTTP.Header.Get("X-Kind-Gate"))
+	v, ok := s.gates.Load(r.Header().Get("X-Kind-Gate"))
 	if !ok {
 		return nil
 	}

@@ -37,7 +37,7 @@ func TestBareHandler(t *testing.T) {
 func buffering(next middleware.Handler) (middleware.Middleware, error) {
 	return middleware.Func(func(r *manouche.Request) (*manouche.Response, error) {
 		resp := next(r)
-		if f := resp.Stream(); f != nil && r.Method == "GET" && r.HTTP.Header.Get("Range") == "" {
+		if f := resp.Stream(); f != nil && r.Method == "GET" && r.Header().Get("Range") == "" {
 			var buf bytes.Buffer
 			if err := f(r.Context(), &buf); err != nil {
 				return nil, err
