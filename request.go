@@ -172,14 +172,15 @@ func (r *Request) SetContext(ctx context.Context) {
 
 // HTTP returns the underlying net/http request, with the request's context
 // (Context) as its context: what to hand to net/http code, such as
-// http.ServeContent or a client request's parent. Its Header is the
-// request's (Header returns the same map); its fields other than the
-// context are shared with the request, so setting one (Host, Body, …) is
-// seen by the request too.
+// http.ServeContent. Its Header is the request's (Header returns the same
+// map), and it is the request the Request reads: a field set on it (Host,
+// Body, …) is the request's, also after a later SetContext, whose copy
+// starts from it.
 //
 // The handler gives each request a context of its own; the copy of
-// net/http's request that carries it is made on the first call, after
-// each SetContext, so a request that never calls HTTP costs none.
+// net/http's request that carries it is made on the first call after
+// each SetContext, so a request that never calls HTTP costs none, and
+// the server's own *http.Request is never changed through it.
 func (r *Request) HTTP() *http.Request {
 	if !r.synced {
 		r.hr = r.hr.WithContext(r.ctx)
