@@ -69,7 +69,10 @@ func (l *httpLayer) inner(w http.ResponseWriter, hr *http.Request) {
 func (l *httpLayer) Serve(r *manouche.Request) (*manouche.Response, error) {
 	st := &httpState{r: r}
 	cw := &captureWriter{under: r.ResponseWriter(), header: http.Header{}}
-	hr := r.HTTP().WithContext(context.WithValue(r.Context(), l, st))
+	// One copy of net/http's request, carrying the layer's state: the
+	// request's context is given the state first, and HTTP copies once.
+	r.SetContext(context.WithValue(r.Context(), l, st))
+	hr := r.HTTP()
 	l.built.ServeHTTP(cw, hr)
 	if !st.called || cw.wrote {
 		r.KeepResponse(st.resp)
