@@ -37,7 +37,7 @@ type Request struct {
 	// hr is net/http's request, its fields read in place. Its context is
 	// ctx only when synced: the handler gives the request a context of its
 	// own (the one carrying its Scope), and the copy of hr that carries it
-	// is made when HTTP is first called, not for every request.
+	// is made by HTTP, when something asks for it, not for every request.
 	hr       *http.Request
 	ctx      context.Context
 	synced   bool // hr.Context() is ctx
