@@ -68,10 +68,8 @@ func Fallbacks(names ...string) ResponseOption {
 // process_exception hooks like a view's error.
 func (e *Engine) Response(r *manouche.Request, name string, data map[string]any, opts ...ResponseOption) *manouche.Response {
 	cfg := responseConfig{status: 200}
-	for _, o := range opts {
-		if o != nil {
-			o(&cfg)
-		}
+	if len(opts) > 0 {
+		cfg = configure(opts)
 	}
 	if !manouche.ValidStatus(cfg.status) {
 		panic(fmt.Sprintf("templates.Response: HTTP status code must be an integer from 100 to 599 (got %d)", cfg.status))
@@ -86,6 +84,19 @@ func (e *Engine) Response(r *manouche.Request, name string, data map[string]any,
 		t.Names = append([]string{name}, cfg.fallbacks...)
 	}
 	return manouche.NewDeferredResponse(cfg.status, t, cfg.contentType)
+}
+
+// configure applies opts to the defaults. Apart from Response, whose
+// config would otherwise go to the heap (an option is called with its
+// address) on every template response, with options or without.
+func configure(opts []ResponseOption) responseConfig {
+	cfg := responseConfig{status: 200}
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	return cfg
 }
 
 // Of returns the TemplateResponse of resp, a template response not yet

@@ -62,6 +62,31 @@ func TestResponseOptions(t *testing.T) {
 	}
 }
 
+// TestResponseAllocations pins what building a template response costs:
+// the TemplateResponse and the manouche.Response, nothing more without
+// options (the options' config stays on the stack), one more with them.
+func TestResponseAllocations(t *testing.T) {
+	e := responseEngine(t)
+	r := request(t, manouche.Settings{}, nil, "", "/")
+	data := map[string]any{"name": "Tom"}
+	var sink *manouche.Response
+	for _, tc := range []struct {
+		name string
+		opts []templates.ResponseOption
+		want float64
+	}{
+		{"no options", nil, 2},
+		{"a status", []templates.ResponseOption{templates.Status(201)}, 3},
+	} {
+		if n := testing.AllocsPerRun(100, func() { sink = e.Response(r, "hello.html", data, tc.opts...) }); n != tc.want {
+			t.Errorf("%s: %.0f allocations, want %.0f", tc.name, n, tc.want)
+		}
+	}
+	if sink.StatusCode != 201 {
+		t.Errorf("last response's status %d, want 201", sink.StatusCode)
+	}
+}
+
 func TestResponseBadStatusPanics(t *testing.T) {
 	e := responseEngine(t)
 	for _, code := range []int{0, 99, 600} {
