@@ -86,9 +86,10 @@ func (e *Engine) Response(r *manouche.Request, name string, data map[string]any,
 	return manouche.NewDeferredResponse(cfg.status, t, cfg.contentType)
 }
 
-// configure applies opts to the defaults. Apart from Response, whose
-// config would otherwise go to the heap (an option is called with its
-// address) on every template response, with options or without.
+// configure applies opts to the defaults. It is apart from Response, and
+// called only when there are options, because an option is called with
+// the config's address: in Response's own frame that sent the config to
+// the heap on every template response, options or not.
 func configure(opts []ResponseOption) responseConfig {
 	cfg := responseConfig{status: 200}
 	for _, o := range opts {
