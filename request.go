@@ -38,41 +38,46 @@ type Request struct {
 	// ctx only when synced: the handler gives the request a context of its
 	// own (the one carrying its Scope), and the copy of hr that carries it
 	// is made by HTTP, when something asks for it, not for every request.
-	hr       *http.Request
-	ctx      context.Context
-	synced   bool // hr.Context() is ctx
-	logger   *slog.Logger
-	w        http.ResponseWriter
-	wroteRaw bool // a view wrote or flushed through ResponseWriter
-	hijacked bool // a view hijacked the connection
+	hr     *http.Request
+	ctx    context.Context
+	logger *slog.Logger
+	w      http.ResponseWriter
 
-	query     *QueryDict
-	queryErr  error
-	queryDone bool
+	query    *QueryDict
+	queryErr error
 
-	body       []byte
-	bodyErr    error
-	bodyDone   bool
-	bodyOff    int // how much of body Read has returned
-	streamRead bool
+	body    []byte
+	bodyErr error
+	bodyOff int // how much of body Read has returned
 
-	post     *QueryDict
-	files    *Files
-	postErr  error
-	postDone bool
+	post    *QueryDict
+	files   *Files
+	postErr error
 
 	cookies map[string]string
 
-	host     string
-	hostErr  error
-	hostDone bool
+	host    string
+	hostErr error
 
 	kept    []*Response
-	keptBuf [4]*Response // kept's first backing array: no allocation for most requests
+	keptBuf [1]*Response // kept's first backing array: a request keeps one response unless a layer replaces it
 	closers []io.Closer
 
-	match     ResolverMatch // the first match's storage (Resolve)
-	matchUsed bool
+	match ResolverMatch // the first match's storage (Resolve)
+
+	// The flags, together so that they share two words rather than take
+	// one each: the handler allocates the request in one block with its
+	// scope, and the block, with the allocator's 8-byte header, must fit
+	// the 768-byte size class (the handler's TestBlockSize).
+	synced     bool // hr.Context() is ctx
+	wroteRaw   bool // a view wrote or flushed through ResponseWriter
+	hijacked   bool // a view hijacked the connection
+	queryDone  bool
+	bodyDone   bool
+	streamRead bool
+	postDone   bool
+	hostDone   bool
+	matchUsed  bool
 }
 
 // NewRequest builds the request for hr. scriptName is the mount prefix and

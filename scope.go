@@ -28,9 +28,9 @@ type Scope struct {
 	// it is complete. Every layer and the db layer look their state up
 	// several times a request, so a lookup is a scan and nothing more.
 	n        atomic.Int32 // pairs published in inline
+	finished bool         // guarded by mu; beside n, in the same word
 	inline   [6]scopeEntry
 	more     atomic.Pointer[[]scopeEntry]
-	finished bool // guarded by mu
 }
 
 type scopeKey struct{}

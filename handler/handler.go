@@ -1,7 +1,6 @@
 package handler
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -235,7 +234,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 func (h *Handler) begin(hr *http.Request) *inflight {
 	st := &inflight{h: h, hr: hr}
 	st.ctx.Init(hr.Context())
-	st.cleanup.Context = &st.ctx
 	return st
 }
 
@@ -258,15 +256,11 @@ func (h *Handler) build(st *inflight, w http.ResponseWriter) *manouche.Request {
 // the context carrying its scope, the request itself (with its resolver
 // match), and what finishing it needs.
 type inflight struct {
-	h   *Handler
-	hr  *http.Request // net/http's request, as the server passed it
-	ctx manouche.ScopeContext
-	// cleanup is ctx without its cancellation: cleanup must run even when
-	// the client has gone. It lives here, not in a context.WithoutCancel,
-	// to cost no allocation of its own.
-	cleanup uncancelled
-	done    atomic.Bool // request_finished was sent
-	req     manouche.Request
+	h    *Handler
+	hr   *http.Request // net/http's request, as the server passed it
+	ctx  manouche.ScopeContext
+	done atomic.Bool // request_finished was sent
+	req  manouche.Request
 }
 
 // finish sends request_finished, once per request.
@@ -279,13 +273,17 @@ func (st *inflight) finish() {
 	manouche.ScopeFrom(&st.ctx).Finish()
 	// Every receiver runs, even after one fails: a failing receiver must not
 	// stop another's cleanup (database connections; SEMANTICS 70).
-	_ = st.h.sig.RequestFinished.SendRobust(&st.cleanup, st.h, signals.RequestFinished{Request: st.hr})
+	_ = st.h.sig.RequestFinished.SendRobust((*cleanupContext)(st), st.h, signals.RequestFinished{Request: st.hr})
 }
 
-// uncancelled is context.WithoutCancel's context: the values of the
-// embedded one, never done.
-type uncancelled struct{ context.Context }
+// cleanupContext is the block's context without its cancellation, as
+// context.WithoutCancel(&st.ctx) would make it: the scope's values, never
+// done, so that cleanup runs even when the client has gone. It is the
+// block itself under another type, so it costs neither an allocation nor
+// a field.
+type cleanupContext inflight
 
-func (uncancelled) Deadline() (time.Time, bool) { return time.Time{}, false }
-func (uncancelled) Done() <-chan struct{}       { return nil }
-func (uncancelled) Err() error                  { return nil }
+func (*cleanupContext) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (*cleanupContext) Done() <-chan struct{}       { return nil }
+func (*cleanupContext) Err() error                  { return nil }
+func (c *cleanupContext) Value(key any) any         { return c.ctx.Value(key) }
