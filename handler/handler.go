@@ -276,11 +276,13 @@ func (st *inflight) finish() {
 	_ = st.h.sig.RequestFinished.SendRobust((*cleanupContext)(st), st.h, signals.RequestFinished{Request: st.hr})
 }
 
-// cleanupContext is the block's context without its cancellation, as
-// context.WithoutCancel(&st.ctx) would make it: the scope's values, never
-// done, so that cleanup runs even when the client has gone. It is the
-// block itself under another type, so it costs neither an allocation nor
-// a field.
+// cleanupContext is the block's context without its cancellation: the
+// scope's values (every Value is the block context's), never done, so
+// that cleanup runs even when the client has gone. Unlike
+// context.WithoutCancel it does not hide the server context's cancel
+// cause from context.Cause, as the embedding type it replaced did not.
+// It is the block itself under another type, so it costs neither an
+// allocation nor a field.
 type cleanupContext inflight
 
 func (*cleanupContext) Deadline() (time.Time, bool) { return time.Time{}, false }
